@@ -1,0 +1,46 @@
+"""The one record every dataset adapter produces: a video on disk, its label, its id.
+
+Real adapters (UCF101, HMDB51, Kinetics-400, generic lists) and the synthetic stand-ins all
+end in a :class:`VideoList`, so the clip pipeline never needs to know where videos came from.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class DatasetError(RuntimeError):
+    """A dataset root or annotation file is missing or malformed. The message says what to put where."""
+
+
+@dataclass(frozen=True)
+class VideoSample:
+    path: Path
+    label: int | None  # None for unlabelled clips (and UCF101 test lists before the class lookup)
+    video_id: str  # unique within a VideoList; clip scores are averaged per video_id
+
+
+@dataclass
+class VideoList:
+    """An ordered list of videos plus the class names their integer labels index."""
+
+    samples: list[VideoSample]
+    classes: list[str] = field(default_factory=list)
+    name: str = ""
+    missing: list[str] = field(default_factory=list)  # listed in the annotations but absent on disk
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __getitem__(self, i: int) -> VideoSample:
+        return self.samples[i]
+
+    def __iter__(self):
+        return iter(self.samples)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+    def labels(self) -> list[int | None]:
+        return [s.label for s in self.samples]

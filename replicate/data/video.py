@@ -1,0 +1,119 @@
+"""Video files: the one place that encodes (PyAV/libx264) and decodes (decord) mp4s.
+
+Every reader in the package goes through :func:`open_video`, so a broken file (0 bytes,
+truncated, not a video, missing) always surfaces as :class:`VideoReadError` with the path in
+the message, never as a decord traceback or a hang. Callers that iterate over datasets skip
+and count these (see ``replicate.data.clips``).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+VIDEO_EXTENSIONS = (".mp4", ".avi", ".mkv", ".webm", ".mov")
+
+
+class VideoReadError(RuntimeError):
+    """A video could not be opened or decoded. ``path`` names the file."""
+
+    def __init__(self, path: os.PathLike | str, reason: str):
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(f"cannot read video {self.path}: {reason}")
+
+
+def _decord():
+    import decord
+
+    # decord (via ffmpeg) prints every broken file to stderr; we report them ourselves.
+    try:
+        decord.logging.set_level(decord.logging.QUIET)
+    except AttributeError:  # older decord without the logging module
+        pass
+    return decord
+
+
+def open_video(path: os.PathLike | str, width: int = -1, height: int = -1):
+    """Open ``path`` with decord, optionally resizing on decode. Raises :class:`VideoReadError`."""
+    path = Path(path)
+    if not path.is_file():
+        raise VideoReadError(path, "file does not exist")
+    if path.stat().st_size == 0:
+        raise VideoReadError(path, "file is empty (0 bytes)")
+    decord = _decord()
+    try:
+        reader = decord.VideoReader(str(path), width=width, height=height, num_threads=1)
+    except Exception as exc:  # decord raises RuntimeError/DECORDError with ffmpeg's text
+        raise VideoReadError(path, f"decoder could not open it ({str(exc).splitlines()[0][:200]})") from None
+    if len(reader) == 0:
+        raise VideoReadError(path, "container holds no video frames")
+    return reader
+
+
+def num_frames(path: os.PathLike | str) -> int:
+    return len(open_video(path))
+
+
+def read_frames(path_or_reader, indices, width: int = -1, height: int = -1) -> np.ndarray:
+    """Decode the frames at ``indices`` as uint8 ``(T, H, W, 3)`` RGB.
+
+    ``path_or_reader`` may be an already opened decord reader (to decode several clips from
+    one open file) or a path.
+    """
+    if isinstance(path_or_reader, (str, os.PathLike)):
+        reader = open_video(path_or_reader, width, height)
+        path = Path(path_or_reader)
+    else:
+        reader = path_or_reader
+        path = Path(getattr(reader, "_replicate_path", "<open reader>"))
+    indices = [int(i) for i in indices]
+    n = len(reader)
+    if indices and (min(indices) < 0 or max(indices) >= n):
+        raise VideoReadError(path, f"frame index out of range: asked for {min(indices)}..{max(indices)}, video has {n} frames")
+    try:
+        return reader.get_batch(indices).asnumpy()
+    except Exception as exc:  # truncated stream: the index says frames exist, the bytes do not
+        raise VideoReadError(path, f"decoding failed, file is probably truncated ({str(exc).splitlines()[0][:200]})") from None
+
+
+def read_all_frames(path: os.PathLike | str, width: int = -1, height: int = -1) -> np.ndarray:
+    reader = open_video(path, width, height)
+    reader._replicate_path = str(path)
+    return read_frames(reader, range(len(reader)))
+
+
+def write_video(path: os.PathLike | str, frames: np.ndarray, fps: int = 25, crf: int = 10) -> Path:
+    """Encode uint8 ``(T, H, W, 3)`` RGB frames as H.264 mp4 (yuv420p, moov atom first).
+
+    H and W must be even (yuv420p). ``crf`` 10 is visually lossless: the synthetic data's
+    motion cues should not be destroyed by compression, while the files stay real mp4s that
+    decode like any dataset's.
+    """
+    import av
+
+    frames = np.ascontiguousarray(frames, dtype=np.uint8)
+    if frames.ndim != 4 or frames.shape[-1] != 3:
+        raise ValueError(f"frames must be (T, H, W, 3) uint8, got {frames.shape}")
+    t, h, w, _ = frames.shape
+    if h % 2 or w % 2:
+        raise ValueError(f"H.264 yuv420p needs even frame sizes, got {h}x{w}")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part")  # never leave a half-written file under the real name
+    container = av.open(str(tmp), "w", format="mp4", options={"movflags": "faststart"})
+    try:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
+        # one thread and no B-frame lookahead randomness: identical bytes for identical frames
+        stream.options = {"crf": str(crf), "preset": "veryfast", "threads": "1"}
+        for frame in frames:
+            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    finally:
+        container.close()
+    os.replace(tmp, path)
+    return path

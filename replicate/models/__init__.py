@@ -1,0 +1,1 @@
+"""Models. ``probes``: the two difficulty probes used to calibrate the synthetic data."""
