@@ -69,6 +69,8 @@ def _pairs(rng: np.random.Generator, forward: list[str], actors: list[Actor], pa
 
 def class_table(role: str, seed: int) -> list[ActionClass]:
     """The full class list of a role (profiles take a prefix of it)."""
+    if role not in ("ucf101", "hmdb51", "kinetics"):
+        raise KeyError(f"role {role!r} has no class table; roles with classes: ucf101, hmdb51, kinetics")
     rng = np.random.default_rng([seed, ROLES.index(role), 17])
     forward = list(TWINS)
     if role == "ucf101":
@@ -94,7 +96,6 @@ def class_table(role: str, seed: int) -> list[ActionClass]:
             out += _pairs(rng, forward, acts, [actors[(rep * 7 + 3) % 12]])
             out += [ActionClass(actors[(10 + rep) % 12], "spin"), ActionClass(actors[(9 + 2 * rep) % 12], "idle")]
         return out
-    raise KeyError(f"role {role!r} has no class table; roles with classes: ucf101, hmdb51, kinetics")
 
 
 def ucf_name(c: ActionClass) -> str:
@@ -220,7 +221,7 @@ def _youtube_id(rng: np.random.Generator) -> str:
 
 def build_kinetics(out: Path, classes: list[ActionClass], seed: int, train_per_class: int, val_per_class: int,
                    missing: int = 2, broken: bool = True) -> list[_Job]:
-    """Kinetics-400 layout: ``annotations/{train,validate}.csv`` and ``videos/<split>/<label>/<id>_<s>_<e>.mp4``.
+    """Kinetics-400 layout: ``annotations/{train,validate}.csv`` and ``videos/{train,val}/<label>/<id>_<s>_<e>.mp4``.
 
     Like every real copy, ``missing`` listed training files are absent, and (``broken``) one
     training file is 0 bytes and one is truncated: loaders must skip and count them.
@@ -231,11 +232,12 @@ def build_kinetics(out: Path, classes: list[ActionClass], seed: int, train_per_c
     jobs, rows = [], {"train": [], "validate": []}
     for ci, c in enumerate(classes):
         label = kinetics_name(c)
-        for split, n in (("train", train_per_class), ("validate", val_per_class)):
+        # as released: the file is validate.csv, its split column and the archive folder say "val"
+        for csv_name, split, n in (("train", "train", train_per_class), ("validate", "val", val_per_class)):
             for i in range(n):
                 yid, start = _youtube_id(rng), int(rng.integers(0, 300))
                 rel = f"{split}/{label}/{yid}_{start:06d}_{start + 10:06d}.mp4"
-                rows[split].append((label, yid, start, start + 10, split))
+                rows[csv_name].append((label, yid, start, start + 10, split))
                 jobs.append(_Job("video", str(vids / rel), _seed(seed, "kinetics", ci, i, split == "train"), c, KINETICS_NUISANCE))
     for split, r in rows.items():
         lines = ["label,youtube_id,time_start,time_end,split"] + [f'"{a}",{b},{s},{e},{p}' for a, b, s, e, p in r]

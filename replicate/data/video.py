@@ -106,8 +106,10 @@ def write_video(path: os.PathLike | str, frames: np.ndarray, fps: int = 25, crf:
     try:
         stream = container.add_stream("libx264", rate=fps)
         stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
-        # one thread and no B-frame lookahead randomness: identical bytes for identical frames
-        stream.options = {"crf": str(crf), "preset": "veryfast", "threads": "1"}
+        # Same frames must give the same bytes (same seed -> same dataset). x264 with lookahead /
+        # mb-tree / B-frames was measured to vary between two encodes of the same frames;
+        # zerolatency turns those off and is byte-identical (tests/test_synthetic.py).
+        stream.options = {"crf": str(crf), "preset": "veryfast", "tune": "zerolatency", "threads": "1"}
         for frame in frames:
             for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
                 container.mux(packet)

@@ -1,0 +1,38 @@
+# Two commands (see README):  `make study`  runs the mini study,  `make test`  runs the tests.
+# Both build .venv from requirements.txt first (the same list environment.yml gives conda).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+# DVC: no analytics, no update checks (machines here are offline)
+export DVC_NO_ANALYTICS := 1
+export DVC_NO_UPDATER := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: study test env bench clean-env
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements.txt
+	$(BIN)/pip install -q --no-deps -e .
+	touch $(STAMP)
+
+env: $(STAMP)
+
+## the main job: every stage of the study at the profile in params.yaml (mini by default)
+study: $(STAMP)
+	$(BIN)/dvc repro
+
+## the tests: unit tests of the package and (nbval) every notebook at the smoke profile
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+## loader throughput vs raw decord, and the synthetic-data difficulty calibration
+bench: $(STAMP)
+	$(BIN)/python bench/bench_loader.py
+	$(BIN)/python bench/calibrate_difficulty.py
+
+clean-env:
+	rm -rf $(VENV)

@@ -1,0 +1,101 @@
+"""params.yaml: the active profile, and where each dataset role lives under it.
+
+``params.yaml`` holds every profile (smoke / mini / paper). ``smoke`` and ``mini`` read the
+embedded synthetic stand-ins under ``data/<profile>/``; ``paper`` reads the real datasets from
+``real_data`` (edit the roots there). Either way the result is a :class:`VideoList` produced by
+the same real-format adapters.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import yaml
+
+from .data import adapters
+from .data.samples import DatasetError, VideoList
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PARAMS_FILE = REPO_ROOT / "params.yaml"
+PROFILES = ("smoke", "mini", "paper")
+SYNTHETIC_PROFILES = ("smoke", "mini")
+
+
+def load_params(path: os.PathLike | str | None = None) -> dict:
+    path = Path(path or PARAMS_FILE)
+    if not path.is_file():
+        raise FileNotFoundError(f"parameter file {path} not found: run from the repository root or pass its path")
+    return yaml.safe_load(path.read_text())
+
+
+def profile_params(params: dict, profile: str | None = None) -> dict:
+    name = profile or params["profile"]
+    if name not in params.get("profiles", {}):
+        raise KeyError(f"unknown profile {name!r}; params.yaml defines: {', '.join(params.get('profiles', {}))}")
+    return params["profiles"][name]
+
+
+def data_dir(profile: str, params: dict | None = None) -> Path:
+    params = params or load_params()
+    root = Path(params.get("data_dir", "data"))
+    return (root if root.is_absolute() else REPO_ROOT / root) / profile
+
+
+def synthetic_layout(root: Path, role: str, split: int, subset: str) -> dict:
+    """Adapter arguments for a synthetic stand-in written by ``replicate.data.standins``."""
+    if role == "ucf101":
+        return dict(format="ucf101", root=root / "ucf101/videos", annotations=root / "ucf101/ucfTrainTestlist", split=split, subset=subset)
+    if role == "hmdb51":
+        return dict(format="hmdb51", root=root / "hmdb51/videos", splits_dir=root / "hmdb51/testTrainMulti_7030_splits", split=split, subset=subset)
+    if role == "kinetics":
+        csv = "train.csv" if subset == "train" else "validate.csv"
+        return dict(format="kinetics", root=root / "kinetics/videos", annotations_csv=root / "kinetics/annotations" / csv, subset=subset)
+    if role == "unlabelled":
+        return dict(format="list", list_file=root / "unlabelled/list.txt")
+    raise DatasetError(f"unknown dataset role {role!r}; roles: ucf101, hmdb51, kinetics, unlabelled (images: see image_folder)")
+
+
+def real_layout(params: dict, role: str, split: int, subset: str) -> dict:
+    """Adapter arguments for a real dataset from ``params.yaml: real_data.<role>``."""
+    cfg = dict(params.get("real_data", {}).get(role) or {})
+    if not cfg:
+        raise DatasetError(f"no real dataset configured for role {role!r}: add real_data.{role} to params.yaml")
+    fmt = cfg.pop("format", role)
+    if fmt == "kinetics":
+        csvs = cfg.pop("annotations")
+        cfg["annotations_csv"] = csvs["train" if subset == "train" else "val"] if isinstance(csvs, dict) else csvs
+        return dict(format=fmt, subset=subset, **cfg)
+    if fmt in ("ucf101", "hmdb51"):
+        return dict(format=fmt, split=split, subset=subset, **cfg)
+    return dict(format=fmt, **cfg)
+
+
+def video_list(role: str, split: int = 1, subset: str = "train", profile: str | None = None,
+               params: dict | None = None) -> VideoList:
+    """The videos of ``role`` (ucf101 / hmdb51 / kinetics / unlabelled) under a profile."""
+    params = params or load_params()
+    profile = profile or params["profile"]
+    if profile in SYNTHETIC_PROFILES:
+        root = data_dir(profile, params)
+        if not (root / "manifest.json").is_file():
+            raise DatasetError(
+                f"the {profile!r} synthetic datasets are not generated yet (no {root}/manifest.json). "
+                f"Run `dvc repro data` (or `python -m replicate.data.build --profile {profile}`).")
+        kwargs = synthetic_layout(root, role, split, subset)
+    else:
+        kwargs = real_layout(params, role, split, subset)
+    kwargs = {k: (os.path.expanduser(v) if isinstance(v, str) else v) for k, v in kwargs.items()}
+    return adapters.load_video_list(kwargs.pop("format"), **kwargs)
+
+
+def image_folder(subset: str = "train", profile: str | None = None, params: dict | None = None) -> Path:
+    """Root of the still-image set (ImageFolder layout: ``<root>/<class>/<image>``)."""
+    params = params or load_params()
+    profile = profile or params["profile"]
+    if profile in SYNTHETIC_PROFILES:
+        root = data_dir(profile, params) / "images" / subset
+    else:
+        root = Path(os.path.expanduser(params["real_data"]["images"][subset]))
+    if not root.is_dir():
+        raise DatasetError(f"image set not found at {root}: generate it with `dvc repro data` or set real_data.images.{subset} in params.yaml")
+    return root
