@@ -170,3 +170,30 @@ def test_paper_profile_without_real_data_is_a_clear_error():
 
 def test_reversed_registry_is_consistent():
     assert set(REVERSED) == set(TWINS.values()) and not set(REVERSED) & set(TWINS)
+
+
+def test_build_cli_writes_data_card_and_figures(tmp_path):
+    from replicate.data import build
+
+    out, results = tmp_path / "data" / "smoke", tmp_path / "results"
+    assert build.main(["--profile", "smoke", "--out", str(out), "--results", str(results), "--workers", "1"]) == 0
+    card = (results / "dataset_card.md").read_text()
+    assert "| `ucf101` | UCF101 |" in card and "time-reversed twin" in card
+    for role in ("ucf101", "hmdb51", "kinetics"):
+        assert (results / f"{role}_samples.png").stat().st_size > 10_000
+    assert (out / "manifest.json").is_file()
+
+
+def test_build_cli_on_paper_profile_reports_what_is_missing(tmp_path):
+    import yaml
+
+    from replicate.data import build
+
+    params = config.load_params()
+    params["profile"] = "paper"
+    params["real_data"]["ucf101"]["root"] = str(tmp_path / "nowhere/UCF-101")
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(params))
+    assert build.main(["--params", str(path), "--results", str(tmp_path / "results")]) == 0
+    card = (tmp_path / "results" / "dataset_card.md").read_text()
+    assert "unavailable" in card and "Real datasets" in card

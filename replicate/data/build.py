@@ -45,10 +45,8 @@ def _split_counts(role: str, profile: str, params: dict) -> dict[str, int]:
 
 def plot_class_strips(role: str, profile: str, params: dict, frames_per_row: int = 6, max_classes: int = 40):
     """One row per class: ``frames_per_row`` frames spread over its first training video, as decoded from disk."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     from .video import open_video, read_frames
 
@@ -57,7 +55,9 @@ def plot_class_strips(role: str, profile: str, params: dict, frames_per_row: int
     for s in vl:
         firsts.setdefault(s.label, s)
     labels = sorted(firsts)[:max_classes]
-    fig, axes = plt.subplots(len(labels), frames_per_row, figsize=(1.25 * frames_per_row, 0.95 * len(labels) + 0.4), squeeze=False)
+    fig = Figure(figsize=(1.25 * frames_per_row, 0.95 * len(labels) + 0.4))  # no pyplot: a notebook's backend is left alone
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(len(labels), frames_per_row, squeeze=False)
     for row, label in enumerate(labels):
         reader = open_video(firsts[label].path)
         idx = np.linspace(0, len(reader) - 1, frames_per_row).round().astype(int)
@@ -97,7 +97,7 @@ def write_card(profile: str, params: dict, manifest: dict | None, out_dir: Path)
         except DatasetError as exc:
             if manifest:
                 raise
-            counts = {"not configured": str(exc).split(":")[0]}
+            counts = {"unavailable": str(exc).split(":")[0]}
         desc = ROLE_DESCRIPTIONS[role]
         lines.append(f"| `{role}` | {desc[0]} | {desc[1]} | " + ", ".join(f"{k}: {n}" for k, n in counts.items()) + " |")
     if manifest:
@@ -145,7 +145,7 @@ def main(argv=None) -> int:
     if manifest:
         for role in ("ucf101", "hmdb51", "kinetics"):
             fig = plot_class_strips(role, profile, params)
-            fig.savefig(results / f"{role}_samples.png", dpi=110)
+            fig.savefig(results / f"{role}_samples.png", dpi=80)
         (results / "manifest.json").write_text(json.dumps(manifest, indent=1))
     print(f"wrote {card}")
     return 0

@@ -264,7 +264,7 @@ def compute_flow_tree(
             jobs.append((v, o, method))
 
     def tally(results) -> None:
-        for status, video in tqdm(results, total=len(jobs), desc=f"flow ({method})", unit="video"):
+        for status, video in tqdm(results, total=len(jobs), desc=f"flow ({method})", unit="video", disable=None):  # None: bars on a terminal only, not in logs
             counts[status] += 1
             if status == "broken":
                 counts["broken_files"].append(str(video.relative_to(video_root)))
@@ -383,15 +383,17 @@ def main(argv: Sequence[str] | None = None) -> dict[str, int | list[str]]:
     counts = compute_flow_tree(args.videos, args.out, args.method, overwrite=args.overwrite, workers=args.workers)
     if args.figure:
         shown = []
+        folders: set[Path] = set()
         for video in find_videos(args.videos):
             out = flow_path(video, args.videos, args.out)
-            if out.is_file():  # broken videos have no flow to show
-                shown.append((read_all_frames(video), load_flow(out), str(video.relative_to(args.videos))))
+            if out.is_file() and video.parent not in folders:  # broken videos have no flow; one per class folder
+                folders.add(video.parent)
+                shown.append((read_all_frames(video), load_flow(out), video.parent.name))
             if len(shown) == 3:
                 break
         if shown:
             args.figure.parent.mkdir(parents=True, exist_ok=True)
-            _figure(shown, 6, f"optical flow ({args.method})", args.figure_max_px).savefig(args.figure, dpi=120)
+            _figure(shown, 6, f"optical flow ({args.method})", args.figure_max_px).savefig(args.figure, dpi=90)
             print(f"figure -> {args.figure}")
         else:
             print("no flow to plot, figure not written")

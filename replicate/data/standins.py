@@ -158,11 +158,11 @@ def _run_jobs(jobs: list[_Job], vs: VideoSpec, workers: int, desc: str):
 
     todo = [j for j in jobs if not Path(j.path).exists()]  # resumable: finished files are kept
     if workers <= 1:
-        for j in tqdm(todo, desc=desc, unit="file", leave=False):
+        for j in tqdm(todo, desc=desc, unit="file", leave=False, disable=None):  # None: bars on a terminal only, not in logs
             _run_job(j, vs)
         return
     with ProcessPoolExecutor(workers) as pool:
-        list(tqdm(pool.map(_run_job, todo, [vs] * len(todo), chunksize=8), total=len(todo), desc=desc, unit="file", leave=False))
+        list(tqdm(pool.map(_run_job, todo, [vs] * len(todo), chunksize=8), total=len(todo), desc=desc, unit="file", leave=False, disable=None))
 
 
 # ------------------------------------------------------------------ writers per role
