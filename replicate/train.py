@@ -1,85 +1,415 @@
-"""The training loop: SGD over a ClipDataset, one random clip per video per epoch.
+"""The training engine: SGD over a ClipDataset, one random clip per video per epoch.
 
-Kept small enough to hold in one's head (nanoGPT's spirit): build the optimizer and schedule
-from a config, then epochs of (set_epoch -> batches -> step), logging loss and accuracy.
-Checkpoint/resume, mixed precision and DDP are added in the engine issue on top of this.
+Kept small enough to hold in one's head (nanoGPT's spirit). :func:`fit` builds the optimizer,
+the data loader and the lr schedule from a :class:`TrainConfig`, optionally resumes from
+``out_dir/checkpoint.pt``, then runs epochs of::
+
+    set_epoch -> batches (forward, backward, [drop frozen grads], SGD step, [lr step])
+              -> [validate] -> log -> checkpoint
+
+Everything else is a small helper below.
+
+* Device: CUDA when present (bf16 autocast, channels_last_3d, cuDNN autotuning), else CPU
+  (fp32, deterministic algorithms, fixed seeds: the same seed twice gives identical weights).
+* Schedules, all with SGD + momentum (optionally Nesterov), weight decay on weights only:
+  ``cosine`` (linear warm-up, then cosine to 0; per iteration), ``step`` (warm-up, then the lr
+  divided by ``gamma`` every ``step_epochs`` epochs -- tran2018: 0.01, /10 every 10 epochs)
+  and ``plateau`` (torch's ReduceLROnPlateau on the validation loss, divided by ``gamma``
+  after ``plateau_patience`` validations without improvement; no warm-up).
+* Frozen layers: parameters under ``freeze_prefixes`` get no update (no step, no momentum, no
+  weight decay) for the first ``freeze_iters`` iterations (mansimov2015: convs frozen for 500).
+  Their BatchNorm running statistics still follow the data, as in any train-mode forward.
+* Checkpoints every epoch with model, optimizer, scheduler, iteration, history and every
+  RNG state, written atomically; ``resume=True`` continues from the last complete epoch and,
+  on CPU, ends with exactly the weights of an uninterrupted run. The shuffle order is a
+  function of ``(seed, epoch)`` (a DistributedSampler, also for one process) and the clips of
+  a ClipDataset of ``(seed, epoch, index)``, so the epoch number is the sampler position.
+* DDP under ``torchrun`` (``WORLD_SIZE`` > 1): NCCL on CUDA, gloo on CPU; ``batch_size`` is
+  the global batch, split evenly; rank r trains on every r-th clip of the epoch's
+  permutation, so the global batches are those of a one-process run. BatchNorm becomes
+  SyncBatchNorm on CUDA (``sync_bn``); gloo cannot sync it, so on CPU each process normalises
+  its own share of the batch and results match a one-process run only approximately. Rank 0
+  alone validates (and broadcasts the numbers so every rank takes the same plateau decision),
+  writes files and shows progress bars.
 """
 from __future__ import annotations
 
+import json
+import logging
 import math
+import os
+import random
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
+import numpy as np
 import torch
+import torch.distributed as dist
 import torch.nn.functional as F
-from torch.utils.data import DataLoader
+from torch import nn
+from torch.optim.lr_scheduler import LRScheduler
+from torch.utils.data import DataLoader, DistributedSampler
+from tqdm.auto import tqdm
 
 from .data.clips import ClipDataset, collate_skip_none
+from .evaluate import autocast, default_device, evaluate, move_input, move_model, unwrap
+
+log = logging.getLogger(__name__)
+
+SCHEDULES = ("cosine", "step", "plateau")
+# Rank 0 validates alone while the other ranks wait in a collective; a full Kinetics validation
+# pass can outlast NCCL's 10-minute default timeout.
+DDP_TIMEOUT = timedelta(hours=1)
 
 
 @dataclass
 class TrainConfig:
+    """Everything that decides a training run (stored in every checkpoint)."""
+
     epochs: int = 10
-    batch_size: int = 16
+    batch_size: int = 16  # global batch; under DDP each of the W processes takes batch_size / W
     lr: float = 0.05
     momentum: float = 0.9
     nesterov: bool = True
-    weight_decay: float = 5e-4
-    schedule: str = "cosine"  # cosine (with linear warm-up) | step
-    warmup_epochs: float = 1.0
-    step_epochs: int = 10  # step schedule: divide by 10 every step_epochs (tran2018: 10)
+    weight_decay: float = 5e-4  # weights only: BatchNorm parameters and biases are not decayed
+    schedule: str = "cosine"  # cosine (with linear warm-up) | step | plateau
+    warmup_epochs: float = 1.0  # cosine and step; must be 0 for plateau
+    step_epochs: int = 10  # step schedule: divide by gamma every step_epochs (tran2018: 10)
+    gamma: float = 10.0  # step and plateau: the lr divisor
+    plateau_patience: int = 2  # plateau: validations without improvement before dividing
+    freeze_prefixes: tuple[str, ...] = ()  # module names (e.g. "features") whose parameters ...
+    freeze_iters: int = 0  # ... get no update during the first freeze_iters iterations
+    val_every: int = 1  # validate every val_every epochs, and after the last one
+    sync_bn: bool = True  # DDP on CUDA: SyncBatchNorm (impossible with gloo on CPU)
     num_workers: int = 0
     seed: int = 0
 
 
-def lr_at(cfg: TrainConfig, epoch_float: float) -> float:
+def config_dict(cfg: TrainConfig) -> dict:
+    """The config as plain types (json- and ``weights_only``-safe)."""
+    return asdict(cfg)
+
+
+def check_config(cfg: TrainConfig, has_val_set: bool) -> None:
+    """Reject settings that cannot work, naming the fix."""
+    if cfg.schedule not in SCHEDULES:
+        raise ValueError(f"unknown schedule {cfg.schedule!r}; known: {', '.join(SCHEDULES)}")
+    if cfg.schedule == "plateau" and not has_val_set:
+        raise ValueError("schedule 'plateau' watches the validation loss: pass val_set to fit")
+    if cfg.schedule == "plateau" and cfg.warmup_epochs > 0:
+        raise ValueError("schedule 'plateau' starts at cfg.lr and has no warm-up: set warmup_epochs=0")
+    if cfg.freeze_iters > 0 and not cfg.freeze_prefixes:
+        raise ValueError("freeze_iters > 0 needs freeze_prefixes (module names such as 'features')")
+    if cfg.val_every < 1:
+        raise ValueError(f"val_every must be >= 1, got {cfg.val_every}")
+
+
+def lr_factor(cfg: TrainConfig, epoch_float: float) -> float:
+    """Multiplier of ``cfg.lr`` at a fractional epoch, for the cosine and step schedules."""
     if epoch_float < cfg.warmup_epochs:
-        return cfg.lr * (epoch_float + 1e-3) / cfg.warmup_epochs
+        return (epoch_float + 1e-3) / cfg.warmup_epochs
     if cfg.schedule == "cosine":
         p = (epoch_float - cfg.warmup_epochs) / max(1e-9, cfg.epochs - cfg.warmup_epochs)
-        return cfg.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, p)))
+        return 0.5 * (1 + math.cos(math.pi * min(1.0, p)))
     if cfg.schedule == "step":
-        return cfg.lr * 0.1 ** int(epoch_float // cfg.step_epochs)
-    raise ValueError(f"unknown schedule {cfg.schedule!r}; known: cosine, step")
+        return cfg.gamma ** -(epoch_float // cfg.step_epochs)
+    raise ValueError(f"schedule {cfg.schedule!r} has no per-iteration lr factor")
 
 
-def fit(model: torch.nn.Module, train_set: ClipDataset, cfg: TrainConfig, device: str | torch.device = "cpu",
-        progress: bool = True) -> list[dict]:
-    """Train ``model`` in place; returns the per-epoch log (loss, accuracy, lr, seconds)."""
-    from tqdm.auto import tqdm
+# --------------------------------------------------------------------------- setup
 
-    torch.manual_seed(cfg.seed)
-    model.to(device)
-    decay = [p for n, p in model.named_parameters() if p.ndim > 1]
-    no_decay = [p for n, p in model.named_parameters() if p.ndim <= 1]  # no weight decay on BN and biases
-    opt = torch.optim.SGD([{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
-                          lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov)
-    gen = torch.Generator().manual_seed(cfg.seed)
-    loader = DataLoader(train_set, batch_size=cfg.batch_size, shuffle=True, generator=gen, drop_last=len(train_set) > cfg.batch_size,
-                        num_workers=cfg.num_workers, collate_fn=collate_skip_none, persistent_workers=cfg.num_workers > 0)
-    history = []
-    for epoch in range(cfg.epochs):
+
+def setup_distributed() -> tuple[int, int]:
+    """``(rank, world_size)``; under torchrun (``WORLD_SIZE`` > 1) joins the process group.
+
+    A group the caller already initialised is reused; :func:`fit` never destroys it, so a
+    script can call ``fit`` several times and ``dist.destroy_process_group()`` at its end.
+    """
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world == 1:
+        return 0, 1
+    if not dist.is_initialized():
+        if torch.cuda.is_available():
+            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo", timeout=DDP_TIMEOUT)
+    return dist.get_rank(), dist.get_world_size()
+
+
+def setup_device(device: str | torch.device | None) -> torch.device:
+    """The device to train on, with its speed (CUDA) or reproducibility (CPU) settings."""
+    device = torch.device(device) if device is not None else default_device()
+    if device.type == "cuda":
+        if device.index is None:  # under torchrun, setup_distributed made cuda:LOCAL_RANK current
+            device = torch.device("cuda", torch.cuda.current_device())
+        torch.backends.cudnn.benchmark = True  # fixed clip shapes: autotuned convs are faster
+    else:
+        torch.use_deterministic_algorithms(True, warn_only=True)
+    return device
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python's, NumPy's and torch's global generators."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)  # also seeds every CUDA device
+
+
+def make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.SGD:
+    """SGD with momentum (optionally Nesterov); weight decay on weights, not on BN/biases."""
+    decay = [p for p in model.parameters() if p.ndim > 1]
+    no_decay = [p for p in model.parameters() if p.ndim <= 1]  # BatchNorm scales/shifts and biases
+    return torch.optim.SGD(
+        [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov,
+    )
+
+
+def make_scheduler(opt: torch.optim.Optimizer, cfg: TrainConfig, iters_per_epoch: int) -> LRScheduler:
+    """Per-iteration LambdaLR (cosine, step) or ReduceLROnPlateau (stepped after validations)."""
+    if cfg.schedule == "plateau":
+        return torch.optim.lr_scheduler.ReduceLROnPlateau(
+            opt, mode="min", factor=1.0 / cfg.gamma, patience=cfg.plateau_patience
+        )
+    return torch.optim.lr_scheduler.LambdaLR(opt, lambda it: lr_factor(cfg, it / iters_per_epoch))
+
+
+def make_loader(train_set: ClipDataset, cfg: TrainConfig, rank: int, world: int, device: torch.device) -> DataLoader:
+    """This process's shuffled share of the training set, in batches of ``batch_size / world``."""
+    if cfg.batch_size % world:
+        raise ValueError(f"batch_size {cfg.batch_size} (global) must divide evenly over {world} processes")
+    batch = cfg.batch_size // world
+    # A DistributedSampler even for one process: the permutation depends on (seed, epoch) only,
+    # so the epoch is the whole sampler state, and rank r taking every world-th index of the
+    # same permutation makes the global batches those of a one-process run.
+    sampler = DistributedSampler(train_set, num_replicas=world, rank=rank, shuffle=True, seed=cfg.seed)
+    return DataLoader(
+        train_set, batch_size=batch, sampler=sampler, drop_last=len(sampler) > batch,
+        num_workers=cfg.num_workers, collate_fn=collate_skip_none,
+        pin_memory=device.type == "cuda", persistent_workers=cfg.num_workers > 0,
+    )
+
+
+def frozen_params(model: nn.Module, cfg: TrainConfig) -> list[nn.Parameter]:
+    """Parameters under ``cfg.freeze_prefixes`` (module-name prefixes), if any are frozen."""
+    if cfg.freeze_iters <= 0:
+        return []
+    params = [
+        p for name, p in model.named_parameters()
+        if any(name == prefix or name.startswith(prefix + ".") for prefix in cfg.freeze_prefixes)
+    ]
+    if not params:
+        top = [name for name, _ in model.named_children()]
+        raise ValueError(f"freeze_prefixes {cfg.freeze_prefixes} match no parameter; top-level modules: {top}")
+    return params
+
+
+def wrap_distributed(model: nn.Module, device: torch.device, cfg: TrainConfig) -> nn.Module:
+    """``model`` in DistributedDataParallel, with SyncBatchNorm on CUDA if ``cfg.sync_bn``."""
+    if device.type == "cuda" and cfg.sync_bn:
+        # in place for the children, so the caller's model object is the one trained
+        model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    return nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+
+
+# --------------------------------------------------------------------------- RNG and files
+
+
+def rng_state() -> dict[str, Any]:
+    """Every RNG the loop or a user transform may draw from, as types ``weights_only`` loads."""
+    name, keys, pos, has_gauss, cached = np.random.get_state()
+    return {
+        "python": random.getstate(),
+        "numpy": (name, torch.from_numpy(keys.astype(np.int64)), int(pos), int(has_gauss), float(cached)),
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+    }
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    """Undo of :func:`rng_state`."""
+    random.setstate(state["python"])
+    name, keys, pos, has_gauss, cached = state["numpy"]
+    np.random.set_state((name, keys.numpy().astype(np.uint32), pos, has_gauss, cached))
+    torch.set_rng_state(state["torch"])
+    if state["cuda"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def all_rng_states(world: int) -> list[dict[str, Any]]:
+    """Every rank's RNG state (rank order), so rank 0's checkpoint can restore all of them."""
+    if world == 1:
+        return [rng_state()]
+    states: list[Any] = [None] * world
+    dist.all_gather_object(states, rng_state())
+    return states
+
+
+def _replace_atomically(path: Path, write: Callable[[Path], object]) -> None:
+    # write then rename: a crash mid-write leaves the previous file, never a truncated one
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    write(tmp)
+    os.replace(tmp, path)
+
+
+def save_torch(obj: Any, path: Path) -> None:
+    """``torch.save``, atomically."""
+    _replace_atomically(path, lambda tmp: torch.save(obj, tmp))
+
+
+def save_json(obj: Any, path: Path) -> None:
+    """Indented json, atomically."""
+    _replace_atomically(path, lambda tmp: tmp.write_text(json.dumps(obj, indent=1) + "\n"))
+
+
+def save_epoch(out_dir: Path, model: nn.Module, state: dict[str, Any]) -> None:
+    """checkpoint.pt, history.json and, when validation improved clip@1, best.pt."""
+    history = state["history"]
+    save_torch(state, out_dir / "checkpoint.pt")
+    save_json(history, out_dir / "history.json")
+    last = history[-1].get("val_clip@1")
+    earlier = [h["val_clip@1"] for h in history[:-1] if "val_clip@1" in h]
+    if last is not None and all(last > acc for acc in earlier):
+        save_torch(unwrap(model).state_dict(), out_dir / "best.pt")
+
+
+def load_checkpoint(path: Path, model: nn.Module, opt: torch.optim.Optimizer, sched: LRScheduler, cfg: TrainConfig,
+                    rank: int, world: int) -> tuple[int, int, list]:
+    """Restore everything from ``path``; returns ``(epochs_done, iteration, history)``."""
+    ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    # more epochs is the usual reason to resume (step/plateau just go on; cosine re-stretches)
+    changed = sorted(k for k, v in config_dict(cfg).items() if k != "epochs" and ckpt["config"].get(k) != v)
+    if changed:
+        log.warning("resuming %s with a different config (%s): not a clean continuation", path, ", ".join(changed))
+    unwrap(model).load_state_dict(ckpt["model"])
+    opt.load_state_dict(ckpt["optimizer"])
+    sched.load_state_dict(ckpt["scheduler"])
+    if len(ckpt["rng"]) == world:
+        set_rng_state(ckpt["rng"][rank])
+    else:
+        log.warning("checkpoint from %d processes, resuming on %d: RNG streams start afresh", len(ckpt["rng"]), world)
+    log.info("resumed from %s after epoch %d", path, ckpt["epoch"])
+    return ckpt["epoch"], ckpt["iteration"], ckpt["history"]
+
+
+# --------------------------------------------------------------------------- the loop
+
+
+def train_step(net: nn.Module, batch: dict, opt: torch.optim.Optimizer, device: torch.device,
+               frozen: list[nn.Parameter]) -> tuple[torch.Tensor, torch.Tensor]:
+    """One SGD step; returns the batch's mean loss and number correct (on device, no sync)."""
+    x, y = move_input(batch["clip"], device), batch["label"].to(device, non_blocking=True)
+    with autocast(device):
+        logits = net(x)
+    loss = F.cross_entropy(logits.float(), y)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    for p in frozen:
+        # SGD skips parameters without a gradient: no step, no momentum, no weight decay.
+        # (requires_grad=False would not do under DDP, whose reducer is fixed at wrap time.)
+        p.grad = None
+    opt.step()
+    return loss.detach(), (logits.argmax(1) == y).sum()
+
+
+def train_epoch(net: nn.Module, bar: tqdm, opt: torch.optim.Optimizer, sched: LRScheduler, cfg: TrainConfig,
+                device: torch.device, iteration: int, frozen: list[nn.Parameter]) -> tuple[torch.Tensor, float, int]:
+    """One pass over the loader inside ``bar``; returns ``(stats [loss sum, correct, clips], last lr, iteration)``."""
+    net.train()
+    stats = torch.zeros(3, dtype=torch.float64, device=device)
+    lr = opt.param_groups[0]["lr"]
+    for batch in bar:
+        lr = opt.param_groups[0]["lr"]
+        loss, correct = train_step(net, batch, opt, device, frozen if iteration < cfg.freeze_iters else [])
+        if cfg.schedule != "plateau":
+            sched.step()
+        iteration += 1
+        n = len(batch["label"])
+        stats[0] += loss * n
+        stats[1] += correct
+        stats[2] += n
+        if not bar.disable:  # .item() waits for the GPU: only when someone watches
+            bar.set_postfix(loss=f"{(stats[0] / stats[2]).item():.3f}")
+    return stats, lr, iteration
+
+
+def validate(model: nn.Module, val_set: ClipDataset, cfg: TrainConfig, batch: int, device: torch.device,
+             progress: bool, rank: int, world: int) -> dict[str, float]:
+    """Validation loss and accuracy, computed on rank 0 and broadcast to every rank."""
+    metrics = None
+    if rank == 0:
+        m = evaluate(model, val_set, batch_size=batch, num_workers=cfg.num_workers, device=device, progress=progress)
+        metrics = {"val_loss": m["loss"], "val_clip@1": m["clip@1"], "val_video@1": m["video@1"]}
+    if world > 1:
+        box = [metrics]
+        dist.broadcast_object_list(box, src=0)
+        metrics = box[0]
+    return metrics
+
+
+def fit(model: nn.Module, train_set: ClipDataset, cfg: TrainConfig, device: str | torch.device | None = None,
+        progress: bool = True, *, val_set: ClipDataset | None = None, out_dir: str | os.PathLike | None = None,
+        resume: bool = False) -> list[dict]:
+    """Train ``model`` in place; returns the per-epoch history (also in ``out_dir/history.json``).
+
+    ``device`` defaults to CUDA when present, else CPU. ``val_set`` (test-mode ClipDataset) is
+    evaluated every ``cfg.val_every`` epochs and after the last. ``out_dir`` receives
+    ``checkpoint.pt`` and ``history.json`` every epoch, ``best.pt`` (best val clip@1) and
+    ``final.pt`` (model state_dict); with ``resume=True`` training continues after the last
+    complete epoch of ``out_dir/checkpoint.pt`` (a fresh start when there is none). Under
+    torchrun every rank calls ``fit`` and gets the same history; only rank 0 writes files.
+    """
+    check_config(cfg, val_set is not None)
+    if resume and out_dir is None:
+        raise ValueError("resume=True needs the out_dir holding checkpoint.pt")
+    rank, world = setup_distributed()
+    device = setup_device(device)
+    seed_everything(cfg.seed + rank)  # distinct dropout masks per rank
+    move_model(model, device)
+    frozen = frozen_params(model, cfg)
+    opt = make_optimizer(model, cfg)
+    loader = make_loader(train_set, cfg, rank, world, device)
+    sched = make_scheduler(opt, cfg, len(loader))
+    out = Path(out_dir) if out_dir is not None else None
+    if out is not None and rank == 0:
+        out.mkdir(parents=True, exist_ok=True)
+    start, iteration, history = 0, 0, []
+    if resume and (out / "checkpoint.pt").is_file():
+        start, iteration, history = load_checkpoint(out / "checkpoint.pt", model, opt, sched, cfg, rank, world)
+    net = wrap_distributed(model, device, cfg) if world > 1 else model
+    show = progress and rank == 0
+
+    for epoch in range(start, cfg.epochs):
+        t0 = time.time()
+        loader.sampler.set_epoch(epoch)
         train_set.set_epoch(epoch)
-        model.train()
-        t0, seen, loss_sum, correct = time.time(), 0, 0.0, 0
-        bar = tqdm(loader, desc=f"epoch {epoch + 1}/{cfg.epochs}", leave=False, disable=not progress)
-        for i, batch in enumerate(bar):
-            for group in opt.param_groups:
-                group["lr"] = lr_at(cfg, epoch + i / len(loader))
-            x, y = batch["clip"].to(device), batch["label"].to(device)
-            logits = model(x)
-            loss = F.cross_entropy(logits, y)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            seen += len(y)
-            loss_sum += loss.item() * len(y)
-            correct += (logits.argmax(1) == y).sum().item()
-            bar.set_postfix(loss=f"{loss_sum / seen:.3f}")
-        history.append({"epoch": epoch + 1, "train_loss": loss_sum / seen, "train_acc": correct / seen,
-                        "lr": opt.param_groups[0]["lr"], "seconds": time.time() - t0})
+        bar = tqdm(loader, desc=f"epoch {epoch + 1}/{cfg.epochs}", leave=False, disable=None if show else True)
+        stats, lr, iteration = train_epoch(net, bar, opt, sched, cfg, device, iteration, frozen)
+        if world > 1:
+            dist.all_reduce(stats)  # global loss/accuracy: every rank logs the same numbers
+        train_seconds = time.time() - t0
+        loss_sum, correct, seen = stats.tolist()
+        record = {"epoch": epoch + 1, "train_loss": loss_sum / seen, "train_acc": correct / seen, "lr": lr}
+        if val_set is not None and ((epoch + 1) % cfg.val_every == 0 or epoch + 1 == cfg.epochs):
+            record.update(validate(model, val_set, cfg, loader.batch_size, device, show, rank, world))
+            if cfg.schedule == "plateau":
+                sched.step(record["val_loss"])
+        record["seconds"] = time.time() - t0
+        record["clips_per_s"] = seen / train_seconds
+        history.append(record)
+        if rank == 0:
+            log.info("epoch %d: %s", epoch + 1, {k: round(v, 4) for k, v in record.items()})
+        if out is not None:
+            rng = all_rng_states(world)  # a collective: every rank takes part
+            if rank == 0:
+                save_epoch(out, model, {
+                    "model": unwrap(model).state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
+                    "epoch": epoch + 1, "iteration": iteration, "history": history, "rng": rng,
+                    "config": config_dict(cfg),
+                })
+    if out is not None and rank == 0:
+        save_torch(unwrap(model).state_dict(), out / "final.pt")
     return history
-
-
-def config_dict(cfg: TrainConfig) -> dict:
-    return asdict(cfg)

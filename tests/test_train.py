@@ -1,0 +1,253 @@
+"""The training engine on tiny real mp4s: learning, determinism, exact resume, schedules,
+frozen layers, logs, checkpoints and a 2-process torchrun run.
+
+The data (``_ddp_worker.make_videos``): 12 training and 6 validation videos of 8 frames,
+3 classes told apart by their dominant colour; clips are 4x16x16 and the model is a width-4
+ProbeNet, so a whole epoch takes a fraction of a second on one CPU core.
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import os
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import torch
+import torch.distributed as dist
+
+from _ddp_worker import DDP_CONFIG, datasets, run, tiny_model
+from replicate.train import TrainConfig, fit, lr_factor
+
+WORKER = Path(__file__).with_name("_ddp_worker.py")
+TIMING_KEYS = ("seconds", "clips_per_s")
+COSINE = TrainConfig(epochs=4, batch_size=4, lr=0.05, warmup_epochs=0.5, seed=0)
+STEP = TrainConfig(epochs=3, batch_size=4, lr=0.01, schedule="step", step_epochs=1, warmup_epochs=0, val_every=2,
+                   seed=0)
+
+
+class Interrupted(Exception):
+    """Stands in for a crash or a killed job in the middle of training."""
+
+
+def _untimed(history: list[dict]) -> list[dict]:
+    return [{k: v for k, v in record.items() if k not in TIMING_KEYS} for record in history]
+
+
+def _assert_same_tensors(a: dict, b: dict) -> None:
+    assert a.keys() == b.keys()
+    for key in a:
+        if isinstance(a[key], dict):
+            _assert_same_tensors(a[key], b[key])
+        elif isinstance(a[key], torch.Tensor):
+            assert torch.equal(a[key], b[key]), key
+
+
+def _load(path: Path) -> dict:
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    return datasets(tmp_path_factory.mktemp("videos"))
+
+
+@pytest.fixture(scope="module")
+def cosine_run(data, tmp_path_factory):
+    """An uninterrupted 4-epoch cosine run with validation and files: (history, weights, out_dir)."""
+    train, val = data
+    out = tmp_path_factory.mktemp("cosine")
+    model = tiny_model()
+    history = fit(model, train, COSINE, progress=False, val_set=val, out_dir=out)
+    return history, model.state_dict(), out
+
+
+@pytest.fixture(scope="module")
+def step_run(data, tmp_path_factory):
+    """An uninterrupted 3-epoch run of the step schedule (lr 0.01, /10 every epoch), validated
+    after epochs 2 and 3."""
+    train, val = data
+    out = tmp_path_factory.mktemp("step")
+    model = tiny_model()
+    history = fit(model, train, STEP, progress=False, val_set=val, out_dir=out)
+    return history, model.state_dict(), out
+
+
+def test_lr_factor_warmup_cosine_and_step():
+    cosine = TrainConfig(epochs=10, warmup_epochs=2, schedule="cosine")
+    warm = [lr_factor(cosine, e) for e in (0.0, 0.5, 1.0, 1.5)]
+    assert warm == sorted(warm) and warm[0] < 0.01 and warm[-1] < 1
+    assert lr_factor(cosine, 2.0) == pytest.approx(1.0)
+    assert lr_factor(cosine, 6.0) == pytest.approx(0.5)
+    assert lr_factor(cosine, 10.0) == pytest.approx(0.0, abs=1e-12)
+    # tran2018: 0.01, divided by 10 every 10 epochs
+    step = TrainConfig(lr=0.01, schedule="step", step_epochs=10, warmup_epochs=0)
+    lrs = [step.lr * lr_factor(step, e) for e in (0, 9.99, 10, 19.5, 20)]
+    assert lrs == pytest.approx([0.01, 0.01, 1e-3, 1e-3, 1e-4])
+
+
+def test_loss_decreases_and_beats_chance(cosine_run):
+    history, _, _ = cosine_run
+    assert history[-1]["train_loss"] < 0.75 * history[0]["train_loss"]
+    assert history[-1]["val_loss"] < history[0]["val_loss"]
+    assert history[-1]["val_clip@1"] > 1 / 3 + 0.2  # chance is 1/3
+
+
+def test_same_seed_gives_identical_history_and_weights(data, cosine_run):
+    history, weights, _ = cosine_run
+    train, val = data
+    model = tiny_model()
+    again = fit(model, train, COSINE, progress=False, val_set=val)
+    assert _untimed(again) == _untimed(history)
+    _assert_same_tensors(model.state_dict(), weights)
+
+
+def test_validation_does_not_change_training(data, cosine_run):
+    history, weights, _ = cosine_run
+    model = tiny_model()
+    without_val = fit(model, data[0], COSINE, progress=False)
+    assert [r["train_loss"] for r in without_val] == [r["train_loss"] for r in history]
+    _assert_same_tensors(model.state_dict(), weights)
+
+
+def test_resume_after_two_epochs_is_exact(data, step_run, tmp_path):
+    history, weights, out = step_run
+    train, val = data
+    fit(tiny_model(), train, replace(STEP, epochs=2), progress=False, val_set=val, out_dir=tmp_path)
+    model = tiny_model()  # a fresh model: everything must come from the checkpoint
+    resumed = fit(model, train, STEP, progress=False, val_set=val, out_dir=tmp_path, resume=True)
+    assert _untimed(resumed) == _untimed(history)
+    _assert_same_tensors(model.state_dict(), weights)
+    # optimizer momentum, scheduler and RNG states too
+    _assert_same_tensors(_load(tmp_path / "checkpoint.pt"), _load(out / "checkpoint.pt"))
+
+
+def test_resume_after_interruption_is_exact(data, cosine_run, tmp_path, monkeypatch):
+    history, weights, _ = cosine_run
+    train, val = data
+    set_epoch = train.set_epoch
+
+    def crash_at_epoch_2(epoch: int) -> None:
+        if epoch == 2:
+            raise Interrupted
+        set_epoch(epoch)
+
+    monkeypatch.setattr(train, "set_epoch", crash_at_epoch_2)
+    with pytest.raises(Interrupted):
+        fit(tiny_model(), train, COSINE, progress=False, val_set=val, out_dir=tmp_path)
+    monkeypatch.undo()
+    assert _load(tmp_path / "checkpoint.pt")["epoch"] == 2
+    model = tiny_model()
+    resumed = fit(model, train, COSINE, progress=False, val_set=val, out_dir=tmp_path, resume=True)
+    assert _untimed(resumed) == _untimed(history)
+    _assert_same_tensors(model.state_dict(), weights)
+
+
+def test_step_schedule_lr_values_and_val_every(step_run):
+    history, _, _ = step_run
+    assert [record["lr"] for record in history] == pytest.approx([0.01, 1e-3, 1e-4])
+    assert ["val_loss" in record for record in history] == [False, True, True]  # every 2nd and the last
+
+
+def test_plateau_divides_lr_when_val_loss_stops_improving(data):
+    train, val = data
+    cfg = TrainConfig(epochs=3, batch_size=4, lr=1e-3, momentum=0.0, nesterov=False, schedule="plateau",
+                      warmup_epochs=0, plateau_patience=0, seed=0)
+    # with lr this small the BatchNorm statistics' drift makes the val loss creep up
+    history = fit(tiny_model(dropout=False), train, cfg, progress=False, val_set=val)
+    # ReduceLROnPlateau's rule ("min" mode, relative threshold 1e-4, patience 0) on the logged losses
+    best = math.inf
+    for this, following in zip(history, history[1:]):
+        better = this["val_loss"] < best * (1 - 1e-4)
+        best = this["val_loss"] if better else best
+        assert following["lr"] == pytest.approx(this["lr"] if better else this["lr"] / 10)
+    assert history[-1]["lr"] < history[0]["lr"]
+
+
+def test_plateau_needs_a_val_set_and_no_warmup(data):
+    train, val = data
+    with pytest.raises(ValueError, match="val_set"):
+        fit(tiny_model(), train, TrainConfig(schedule="plateau", warmup_epochs=0), progress=False)
+    with pytest.raises(ValueError, match="warmup_epochs=0"):
+        fit(tiny_model(), train, TrainConfig(schedule="plateau"), progress=False, val_set=val)
+
+
+def test_frozen_prefixes_stay_put_for_freeze_iters(data, tmp_path):
+    train, _ = data
+    # 3 iterations per epoch: frozen through epoch 1 and the first iteration of epoch 2;
+    # strong momentum and weight decay would move the convs if they reached them
+    cfg = TrainConfig(epochs=1, batch_size=4, lr=0.05, weight_decay=0.1, schedule="step", warmup_epochs=0,
+                      freeze_prefixes=("features",), freeze_iters=4, seed=0)
+    model = tiny_model()
+    before = {name: p.detach().clone() for name, p in model.named_parameters()}
+    fit(model, train, cfg, progress=False, out_dir=tmp_path)
+    after_one = dict(model.named_parameters())
+    assert all(torch.equal(after_one[name], before[name]) for name in before if name.startswith("features."))
+    assert not torch.equal(after_one["fc.weight"], before["fc.weight"])
+    fit(model, train, replace(cfg, epochs=2), progress=False, out_dir=tmp_path, resume=True)
+    after_two = dict(model.named_parameters())
+    assert all(not torch.equal(after_two[name], before[name]) for name in before if name.endswith(".weight"))
+    with pytest.raises(ValueError, match="match no parameter"):
+        fit(tiny_model(), train, TrainConfig(freeze_prefixes=("backbone",), freeze_iters=1), progress=False)
+
+
+def test_history_json(cosine_run):
+    history, _, out = cosine_run
+    logged = json.loads((out / "history.json").read_text())
+    assert logged == history
+    assert [record["epoch"] for record in logged] == [1, 2, 3, 4]
+    for record in logged:
+        assert {"train_loss", "train_acc", "lr", "val_loss", "val_clip@1", "val_video@1", *TIMING_KEYS} <= record.keys()
+        assert record["clips_per_s"] > 0 and 0 <= record["train_acc"] <= 1
+
+
+def test_checkpoint_and_weights_load_with_weights_only(cosine_run):
+    _, weights, out = cosine_run
+    checkpoint = _load(out / "checkpoint.pt")
+    assert {"model", "optimizer", "scheduler", "epoch", "iteration", "history", "rng", "config"} <= checkpoint.keys()
+    assert checkpoint["epoch"] == 4 and checkpoint["iteration"] == 12
+    assert {"python", "numpy", "torch", "cuda"} <= checkpoint["rng"][0].keys()
+    _assert_same_tensors(checkpoint["model"], weights)
+    _assert_same_tensors(_load(out / "final.pt"), weights)
+    model = tiny_model()
+    model.load_state_dict(_load(out / "best.pt"))
+    assert not list(out.glob("*.tmp"))
+
+
+@pytest.mark.skipif(
+    not (dist.is_available() and dist.is_gloo_available()) or importlib.util.find_spec("torch.distributed.run") is None,
+    reason="torchrun / gloo not available",
+)
+def test_torchrun_two_processes_match_one(tmp_path):
+    """2 processes x 2 clips (gloo, CPU) against 1 process x 4 clips, same global batches.
+
+    GroupNorm model: equal up to float rounding (measured: losses 1e-7, weights 1e-6 apart).
+    BatchNorm model: each process normalises over its 2 clips (no SyncBatchNorm on gloo), so
+    the runs drift apart (measured after 9 iterations: train and val loss 0.08 apart); only
+    that regime is checked.
+    """
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+           str(WORKER), str(tmp_path / "videos"), str(tmp_path / "ddp")]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    two = json.loads((tmp_path / "ddp" / "metrics.json").read_text())
+    assert two["world_size"] == 2
+    one = run(tmp_path / "videos" / "rank0", tmp_path / "one")  # the files rank 0 wrote
+
+    for key in ("train_loss", "val_loss"):
+        assert two["group"][key] == pytest.approx(one["group"][key], abs=1e-5), key
+    for key in ("epoch", "lr", "train_acc", "val_clip@1", "val_video@1"):
+        assert two["group"][key] == pytest.approx(one["group"][key], abs=1e-9), key
+    weights_one, weights_two = (_load(tmp_path / name / "group" / "final.pt") for name in ("one", "ddp"))
+    for name, tensor in weights_one.items():
+        assert torch.allclose(weights_two[name], tensor, atol=1e-5), name
+
+    assert two["batch"]["lr"] == pytest.approx(one["batch"]["lr"])
+    for key in ("train_loss", "val_loss"):
+        assert abs(two["batch"][key] - one["batch"][key]) < 0.25, key
+    assert len(json.loads((tmp_path / "ddp" / "batch" / "history.json").read_text())) == DDP_CONFIG.epochs
