@@ -99,3 +99,20 @@ def image_folder(subset: str = "train", profile: str | None = None, params: dict
     if not root.is_dir():
         raise DatasetError(f"image set not found at {root}: generate it with `dvc repro data` or set real_data.images.{subset} in params.yaml")
     return root
+
+
+def ensure_data(profile: str, params: dict | None = None) -> None:
+    """Generate a synthetic profile's datasets if they are not there yet (no card, no figures).
+
+    The pipeline's ``data`` stage is the normal way; this lets a notebook run standalone (at the
+    smoke profile in CI, from a fresh clone) without a prior ``dvc repro``.
+    """
+    params = params or load_params()
+    if profile not in SYNTHETIC_PROFILES:
+        return
+    root = data_dir(profile, params)
+    if not (root / "manifest.json").is_file():
+        prof = profile_params(params, profile)
+        from .data import standins  # lazy: generating is rare, and standins pulls in the renderer
+
+        standins.build_all(root, prof["data"], prof["video"], seed=params["seed"], workers=2)

@@ -24,7 +24,6 @@ from typing import Any
 import yaml
 
 from . import config
-from .data.build import ensure_data
 from .data.clips import ClipDataset
 from .data.transforms import test_transform, train_transform
 from .evaluate import evaluate
@@ -94,7 +93,7 @@ def train_run(paper: str, run: str, profile: str | None = None, params: dict | N
     params = params or config.load_params()
     s = run_settings(paper, run, profile, params)
     out = run_dir(paper, run, s["profile"])
-    ensure_data(s["profile"], params)
+    config.ensure_data(s["profile"], params)
     train_set, test_set, num_classes = _datasets(s, params)
     model = create(s["model"], num_classes=num_classes, width=s["width"], in_channels=s.get("in_channels", 3), clip_len=s["clip_len"])
     cfg = TrainConfig(**{k: s[k] for k in _TRAIN_KEYS if k in s}, seed=s["seed"], val_every=1)

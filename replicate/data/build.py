@@ -153,18 +153,3 @@ def main(argv=None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
-
-
-def ensure_data(profile: str, params: dict | None = None) -> None:
-    """Generate a synthetic profile's datasets if they are not there yet (no card, no figures).
-
-    The pipeline's ``data`` stage is the normal way; this lets a notebook run standalone (at the
-    smoke profile in CI, from a fresh clone) without a prior ``dvc repro``.
-    """
-    params = params or config.load_params()
-    if profile not in config.SYNTHETIC_PROFILES:
-        return
-    root = config.data_dir(profile, params)
-    if not (root / "manifest.json").is_file():
-        prof = config.profile_params(params, profile)
-        standins.build_all(root, prof["data"], prof["video"], seed=params["seed"], workers=2)
