@@ -34,7 +34,7 @@ def write(df: pd.DataFrame, name: str, profile: str, claims: list[dict] | None =
     report.write_table(df, out / name)
     if claims is not None:
         (out / f"{name}_claims.json").write_text(json.dumps(claims, indent=1, default=float) + "\n")
-        report.write_table(report.claims_table(claims), out / f"{name}_claims")
+        report.write_table(report.claims_table(claims).set_index("claim"), out / f"{name}_claims")
 
 
 def write_figure(fig, name: str, profile: str) -> None:
