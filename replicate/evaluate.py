@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader
-from tqdm.auto import tqdm
+from tqdm import tqdm  # plain tqdm: tqdm.auto warns on stderr in kernels without ipywidgets (breaks nbval)
 
 from .data.clips import ClipDataset, average_clip_scores, collate_skip_none
 

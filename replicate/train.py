@@ -53,7 +53,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.optim.lr_scheduler import LRScheduler
 from torch.utils.data import DataLoader, DistributedSampler
-from tqdm.auto import tqdm
+from tqdm import tqdm  # plain tqdm: tqdm.auto warns on stderr in kernels without ipywidgets (breaks nbval)
 
 from .data.clips import ClipDataset, collate_skip_none
 from .evaluate import autocast, default_device, evaluate, move_input, move_model, unwrap

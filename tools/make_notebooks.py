@@ -8,7 +8,8 @@ from pathlib import Path
 import nbformat as nbf
 
 ROOT = Path(__file__).resolve().parent.parent
-IGNORE = "# NBVAL_IGNORE_OUTPUT\n# (this cell's output depends on training: nbval runs it but does not compare it)\n"
+# cells starting with this comment get nbval's "nbval-ignore-output" tag: run, not compared
+IGNORE = "# output depends on training: nbval runs this cell but does not compare its output\n"
 
 
 def notebook(cells: list[tuple[str, str]], path: Path) -> None:
