@@ -29,9 +29,10 @@ study: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-## loader throughput vs raw decord, and the synthetic-data difficulty calibration
+## loader vs raw decord, training steps/s vs torchvision, and the synthetic-data difficulty calibration
 bench: $(STAMP)
 	$(BIN)/python bench/bench_loader.py
+	$(BIN)/python bench/bench_train.py
 	$(BIN)/python bench/calibrate_difficulty.py
 
 clean-env:
