@@ -110,18 +110,6 @@ def kinetics_name(c: ActionClass) -> str:
     return " ".join(c.words)
 
 
-# ------------------------------------------------------------------ sizes
-@dataclass
-class StandinSizes:
-    """Per-profile sizes (``params.yaml: profiles.<name>.data``)."""
-
-    ucf101: dict
-    hmdb51: dict
-    kinetics: dict
-    unlabelled: dict
-    images: dict
-
-
 # ------------------------------------------------------------------ rendering jobs
 @dataclass(frozen=True)
 class _Job:
@@ -154,7 +142,7 @@ def _run_job(job: _Job, vs: VideoSpec) -> str:
 
 
 def _run_jobs(jobs: list[_Job], vs: VideoSpec, workers: int, desc: str):
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # plain tqdm: tqdm.auto writes a warning to stderr in kernels without ipywidgets
 
     todo = [j for j in jobs if not Path(j.path).exists()]  # resumable: finished files are kept
     if workers <= 1:
