@@ -109,7 +109,7 @@ def train_run(paper: str, run: str, profile: str | None = None, params: dict | N
         "clip@1": metrics["clip@1"], "video@1": metrics["video@1"], "video@5": metrics["video@5"], "loss": metrics.get("loss"),
         "num_test_videos": metrics["num_videos"], "num_test_clips": metrics["num_clips"],
         "video_correct": metrics["video_correct"],
-        "test_video_ids": [test_set.video_ids[i] for i in range(len(test_set.video_ids))],
+        "test_video_ids": list(test_set.video_ids),
         "params": count_params(model), "flops": count_flops(model, shape),
         "train_seconds": time.time() - t0, "history": history,
         "skipped_videos": {"train": len(train_set.broken), "test": len(test_set.broken)},

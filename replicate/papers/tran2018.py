@@ -37,6 +37,16 @@ def write(df: pd.DataFrame, name: str, profile: str, claims: list[dict] | None =
         report.write_table(report.claims_table(claims).set_index("claim"), out / f"{name}_claims")
 
 
+def _new_figure(figsize: tuple[float, float]):
+    """A Figure with an Agg canvas, made without pyplot so a notebook's backend is left alone."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize)
+    FigureCanvasAgg(fig)
+    return fig
+
+
 def write_figure(fig, name: str, profile: str) -> None:
     out = results_dir(profile)
     out.mkdir(parents=True, exist_ok=True)
@@ -134,11 +144,7 @@ def figure3_cost_claims(costs: pd.DataFrame) -> pd.DataFrame:
 
 
 def figure3(costs: pd.DataFrame, run_metrics: dict[str, dict]):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(11, 4.2))
-    FigureCanvasAgg(fig)
+    fig = _new_figure((11, 4.2))
     left, right = fig.subplots(1, 2)
     for ax, acc, title in ((left, costs["paper video@1"], "paper (Kinetics, Table 2)"),
                            (right, pd.Series({n: 100 * m["video@1"] for n, m in run_metrics.items()}), "ours (this profile)")):
@@ -160,11 +166,7 @@ def figure4_runs(profile: str) -> dict[str, dict]:
 
 
 def figure4(run_metrics: dict[str, dict]):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(11, 4))
-    FigureCanvasAgg(fig)
+    fig = _new_figure((11, 4))
     axes = fig.subplots(1, 2, sharey=True)
     for ax, depth in zip(axes, ("18", "34")):
         for name, colour in ((f"R3D-{depth}", "tab:blue"), (f"R(2+1)D-{depth}", "tab:red")):
