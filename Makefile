@@ -10,7 +10,7 @@ export DVC_NO_ANALYTICS := 1
 export DVC_NO_UPDATER := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: study test env bench clean-env
+.PHONY: study test env bench notebooks clean-env
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,12 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_loader.py
 	$(BIN)/python bench/bench_train.py
 	$(BIN)/python bench/calibrate_difficulty.py
+
+## rewrite the notebooks from tools/make_notebooks.py and execute them at smoke (nbval's reference outputs)
+notebooks: $(STAMP)
+	$(BIN)/python tools/make_notebooks.py
+	rm -rf runs/smoke results/*/smoke
+	for nb in notebooks/*/*.ipynb; do $(BIN)/jupyter nbconvert --to notebook --execute --inplace $$nb || exit 1; done
 
 clean-env:
 	rm -rf $(VENV)

@@ -7,6 +7,7 @@ the same real-format adapters.
 """
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -71,8 +72,14 @@ def real_layout(params: dict, role: str, split: int, subset: str) -> dict:
 
 
 def video_list(role: str, split: int = 1, subset: str = "train", profile: str | None = None,
-               params: dict | None = None) -> VideoList:
-    """The videos of ``role`` (ucf101 / hmdb51 / kinetics / unlabelled) under a profile."""
+               params: dict | None = None, num_classes: int | None = None) -> VideoList:
+    """The videos of ``role`` (ucf101 / hmdb51 / kinetics / unlabelled) under a profile.
+
+    ``num_classes`` keeps the first N classes only (a profile's way to shrink a study). On the
+    synthetic stand-ins "first" follows the generation order of the class table, where every
+    motion sits beside its time-reversed twin, so a subset keeps whole twin pairs; on real data
+    it follows the dataset's own class order.
+    """
     params = params or load_params()
     profile = profile or params["profile"]
     if profile in SYNTHETIC_PROFILES:
@@ -85,7 +92,14 @@ def video_list(role: str, split: int = 1, subset: str = "train", profile: str | 
     else:
         kwargs = real_layout(params, role, split, subset)
     kwargs = {k: (os.path.expanduser(v) if isinstance(v, str) else v) for k, v in kwargs.items()}
-    return adapters.load_video_list(kwargs.pop("format"), **kwargs)
+    videos = adapters.load_video_list(kwargs.pop("format"), **kwargs)
+    if num_classes is None or num_classes >= videos.num_classes:
+        return videos
+    order = videos.classes
+    if profile in SYNTHETIC_PROFILES:
+        manifest = json.loads((data_dir(profile, params) / "manifest.json").read_text())
+        order = [c["name"] for c in manifest["roles"][role]["classes"]]
+    return videos.restrict(order[:num_classes])
 
 
 def image_folder(subset: str = "train", profile: str | None = None, params: dict | None = None) -> Path:

@@ -113,6 +113,28 @@ def verdict(ci_low: float, ci_high: float, expected_sign: int = +1) -> str:
     return REPRODUCED if observed == expected_sign else CONTRADICTED
 
 
+def proportion_gap(p_a: float, n_a: int, p_b: float, n_b: int, ci: float = 0.95) -> dict:
+    """Difference ``a - b`` (percentage points) of two accuracies measured on *different* samples.
+
+    For numbers with no per-item record to bootstrap, such as the training accuracy of an epoch
+    (each model saw its own random clips): a normal-approximation interval for two independent
+    proportions, ``z * sqrt(p_a (1 - p_a) / n_a + p_b (1 - p_b) / n_b)``. Same keys as
+    :func:`paired_bootstrap` (``n`` is the smaller sample).
+    """
+    for name, p, n in (("a", p_a, n_a), ("b", p_b, n_b)):
+        if not 0 <= p <= 1 or n < 1:
+            raise ValueError(f"{name}: need an accuracy in [0, 1] and a sample size >= 1, got {p} over {n}")
+    if not 0 < ci < 1:
+        raise ValueError(f"ci must be a level in (0, 1), e.g. 0.95; got {ci}")
+    from statistics import NormalDist
+
+    z = NormalDist().inv_cdf(0.5 + ci / 2)
+    half = 100.0 * z * math.sqrt(p_a * (1 - p_a) / n_a + p_b * (1 - p_b) / n_b)
+    diff = 100.0 * (p_a - p_b)
+    return {"diff": diff, "ci_low": diff - half, "ci_high": diff + half, "acc_a": 100.0 * p_a, "acc_b": 100.0 * p_b,
+            "n": int(min(n_a, n_b)), "ci": float(ci)}
+
+
 # --------------------------------------------------------------------------- claims
 
 

@@ -72,19 +72,21 @@ def run_dir(paper: str, run: str, profile: str) -> Path:
 
 def _datasets(s: dict, params: dict) -> tuple[ClipDataset, ClipDataset, int]:
     role = s["dataset"]
-    train_list = config.video_list(role, s.get("split", 1), "train", s["profile"], params)
-    test_list = config.video_list(role, s.get("split", 1), "val" if role == "kinetics" else "test", s["profile"], params)
-    decode = tuple(s["resize"])
-    train_set = ClipDataset(train_list, s["clip_len"], s["stride"], "train", decode_size=decode, seed=s["seed"],
-                            transform=train_transform(s["crop"], flip=s.get("flip", False)), progress=False)
-    test_set = ClipDataset(test_list, s["clip_len"], s["stride"], "test", num_clips=s["test_clips"], decode_size=decode,
-                           transform=test_transform(s["crop"]), progress=False)
+    split, n = s.get("split", 1), s.get("classes")
+    train_list = config.video_list(role, split, "train", s["profile"], params, num_classes=n)
+    test_list = config.video_list(role, split, "val" if role == "kinetics" else "test", s["profile"], params, num_classes=n)
+    common = dict(decode_size=tuple(s["resize"]), cache_frames=s.get("cache_frames", False), progress=False)
+    train_set = ClipDataset(train_list, s["clip_len"], s["stride"], "train", seed=s["seed"],
+                            transform=train_transform(s["crop"], flip=s.get("flip", False)), **common)
+    test_set = ClipDataset(test_list, s["clip_len"], s["stride"], "test", num_clips=s["test_clips"],
+                           transform=test_transform(s["crop"]), **common)
     return train_set, test_set, train_list.num_classes
 
 
-def _one_clip_per_video(test_set: ClipDataset) -> ClipDataset:
+def _one_clip_per_video(test_set: ClipDataset, cache_frames: bool) -> ClipDataset:
     return ClipDataset([sample for sample, _ in test_set.videos], test_set.clip_len, test_set.stride, "test", num_clips=1,
-                       decode_size=test_set.decode_size, transform=test_set.transform, progress=False)
+                       decode_size=test_set.decode_size, transform=test_set.transform, progress=False,
+                       cache_frames=cache_frames)
 
 
 def train_run(paper: str, run: str, profile: str | None = None, params: dict | None = None,
@@ -99,7 +101,7 @@ def train_run(paper: str, run: str, profile: str | None = None, params: dict | N
     cfg = TrainConfig(**{k: s[k] for k in _TRAIN_KEYS if k in s}, seed=s["seed"], val_every=1)
     # Runs that draw learning curves (tran2018 Figure 4) are validated after every epoch on one
     # centre clip per test video (clip error); the final numbers always use the full protocol.
-    curve_set = _one_clip_per_video(test_set) if s.get("curves") else None
+    curve_set = _one_clip_per_video(test_set, s.get("cache_frames", False)) if s.get("curves") else None
     t0 = time.time()
     history = fit(model, train_set, cfg, progress=progress, val_set=curve_set, out_dir=out, resume=True)
     metrics = evaluate(model, test_set)

@@ -376,3 +376,13 @@ def test_load_video_list_by_name(tmp_path: Path) -> None:
     assert videos.name == "ucf101/split1/test" and len(videos) == 3
     with pytest.raises(DatasetError, match=r"unknown dataset format 'ucf-101'.*ucf101, hmdb51, kinetics, list"):
         load_video_list("ucf-101", root=root)
+
+
+def test_restrict_keeps_and_relabels_classes(tmp_path: Path) -> None:
+    from replicate.data.samples import DatasetError, VideoList, VideoSample
+    videos = VideoList([VideoSample(tmp_path / f"{i}.mp4", i % 3, str(i)) for i in range(9)], ["a", "b", "c"], "toy")
+    sub = videos.restrict(["c", "a"])
+    assert sub.classes == ["c", "a"] and len(sub) == 6
+    assert {(s.video_id, s.label) for s in sub} == {("0", 1), ("3", 1), ("6", 1), ("2", 0), ("5", 0), ("8", 0)}
+    with pytest.raises(DatasetError, match="not among"):
+        videos.restrict(["a", "z"])

@@ -359,3 +359,38 @@ def test_average_clip_scores():
     assert video_scores.tolist() == [[1.5, 2.0], [1.0, 0.5]]
     with pytest.raises(ValueError, match="video_index"):
         average_clip_scores(scores, [0, 1])
+
+
+# --------------------------------------------------------------------------- frame cache
+
+
+@pytest.mark.parametrize("mode", ["train", "test"])
+def test_cached_frames_give_the_same_items_as_decoding(good, mode):
+    kwargs = dict(clip_len=8, stride=2, mode=mode, num_clips=3, decode_size=(24, 32), seed=4,
+                  transform=T.train_transform(20) if mode == "train" else T.test_transform(20))
+    live, cached = ClipDataset(good, **kwargs), ClipDataset(good, cache_frames=True, **kwargs)
+    assert cached._frames is not None and live._frames is None
+    for epoch in (0, 1):
+        live.set_epoch(epoch), cached.set_epoch(epoch)
+        for i in range(len(live)):
+            a, b = live[i], cached[i]
+            assert torch.equal(a["clip"], b["clip"]) and a["video_index"] == b["video_index"]
+
+
+def test_cached_frames_keep_decode_failures(video_dir, tmp_path, good, failing_decode, caplog):
+    shutil.copy(video_dir / "long.mp4", tmp_path / "bad.mp4")
+    samples = good + [VideoSample(tmp_path / "bad.mp4", 7, "bad")]
+    dataset = ClipDataset(samples, clip_len=8, mode="test", num_clips=2, cache_frames=True)
+    calls = len(failing_decode)
+    batches = list(DataLoader(dataset, batch_size=2, collate_fn=collate_skip_none))
+    assert len(failing_decode) == calls  # no decoding after construction
+    assert batches[-1] is None and dataset.num_failed_items == 2
+    assert [s.video_id for s in dataset.decode_failures] == ["bad"]
+
+
+def test_cache_over_the_memory_limit_decodes_on_the_fly(good, caplog):
+    with caplog.at_level(logging.WARNING, logger="replicate.data.clips"):
+        dataset = ClipDataset(good, clip_len=8, cache_frames=True, cache_limit_bytes=1000)
+    assert dataset._frames is None
+    assert any("would take" in r.getMessage() and "decoding clips on the fly" in r.getMessage() for r in caplog.records)
+    assert dataset[0]["clip"].shape[1] == 8

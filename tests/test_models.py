@@ -6,6 +6,8 @@ frames, and only the torchvision equivalence runs full-width models (on a 8x32x3
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 import torchvision.models.video as tv_video
@@ -194,3 +196,35 @@ def test_flops_follow_the_papers_comparisons() -> None:
     assert min(flops, key=flops.get) == "r2d"
     # "rMC3 is more efficient than f-R2D"; "rMC2 is more costly than rMC3"
     assert flops["rmc3"] < flops["fr2d"] < flops["rmc2"]
+
+
+# --- public weights: the loading path, with a locally saved stand-in for torchvision's file ---
+
+
+def test_torchvision_kinetics_weights_load_from_the_hub_cache(tmp_path) -> None:
+    from replicate.models import pretrained
+
+    torch.manual_seed(0)
+    ref = tv_video.r2plus1d_18(weights=None).eval()  # randomly initialised, saved under the real file name
+    path = pretrained.weights_path("r2plus1d_18", hub_dir=tmp_path)
+    assert path.name == Path(tv_video.R2Plus1D_18_Weights.KINETICS400_V1.url).name
+    path.parent.mkdir(parents=True)
+    torch.save(ref.state_dict(), path)
+    ours = pretrained.load_torchvision_kinetics("r2plus1d_18", hub_dir=tmp_path).eval()
+    x = torch.randn(1, 3, 8, 32, 32)
+    with torch.no_grad():
+        torch.testing.assert_close(ours(x), ref(x))
+    tuned = pretrained.load_torchvision_kinetics("r2plus1d_18", num_classes=7, hub_dir=tmp_path)
+    assert tuned.fc.out_features == 7
+    torch.testing.assert_close(tuned.layer3[0].conv1[0][0].weight, ref.layer3[0].conv1[0][0].weight)
+
+
+def test_missing_public_weights_say_where_to_put_them(tmp_path) -> None:
+    from replicate.models import pretrained
+
+    with pytest.raises(FileNotFoundError) as err:
+        pretrained.load_torchvision_kinetics("r3d_18", hub_dir=tmp_path)
+    msg = str(err.value)
+    assert str(tmp_path / "checkpoints" / "r3d_18-b3b3357e.pth") in msg and "https://download.pytorch.org/" in msg
+    with pytest.raises(KeyError, match="only for r3d_18, mc3_18, r2plus1d_18"):
+        pretrained.weights_path("r3d_34")

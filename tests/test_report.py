@@ -273,3 +273,16 @@ def test_paper_vs_ours_bars_makes_a_figure_without_pyplot():
     assert [t.get_text() for t in ax.get_xticklabels()] == ["R3D", "R(2+1)D", "C3D"]
     assert len(ax.patches) == 4  # 3 paper bars + 1 of ours; the 2 missing get an n/a label
     assert sum(t.get_text() == "n/a" for t in ax.texts) == 2
+
+
+def test_proportion_gap_interval():
+    from replicate.report import proportion_gap
+    r = proportion_gap(0.6, 400, 0.5, 400)
+    assert r["diff"] == pytest.approx(10.0)
+    half = 196 * ((0.24 + 0.25) / 400) ** 0.5  # 1.96 * SE, in points
+    assert r["ci_low"] == pytest.approx(10.0 - half, abs=1e-2) and r["ci_high"] == pytest.approx(10.0 + half, abs=1e-2)
+    assert verdict(r["ci_low"], r["ci_high"]) == "reproduced"  # ~6.9 pts half-width < 10
+    small = proportion_gap(0.6, 40, 0.5, 40)
+    assert verdict(small["ci_low"], small["ci_high"]) == "inconclusive"
+    with pytest.raises(ValueError, match="sample size"):
+        proportion_gap(0.6, 0, 0.5, 10)

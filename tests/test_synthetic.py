@@ -197,3 +197,15 @@ def test_build_cli_on_paper_profile_reports_what_is_missing(tmp_path):
     assert build.main(["--params", str(path), "--results", str(tmp_path / "results")]) == 0
     card = (tmp_path / "results" / "dataset_card.md").read_text()
     assert "unavailable" in card and "Real datasets" in card
+
+
+def test_class_subset_keeps_whole_twin_pairs(built):
+    root, manifest = built
+    params = _params(root)
+    table = manifest["roles"]["kinetics"]["classes"]
+    for subset in ("train", "val"):
+        sub = config.video_list("kinetics", 1, subset, params=params, num_classes=2)
+        # the first two classes of the generation order (a motion and its twin), not of the sorted names
+        assert sub.classes == [c["name"] for c in table[:2]]
+        assert table[0]["twin"] == table[1]["motion"]
+        assert {s.label for s in sub} == {0, 1}

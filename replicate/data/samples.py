@@ -44,3 +44,14 @@ class VideoList:
 
     def labels(self) -> list[int | None]:
         return [s.label for s in self.samples]
+
+    def restrict(self, classes: list[str]) -> "VideoList":
+        """Only the videos of ``classes``, relabelled 0..len(classes)-1 in that order."""
+        unknown = [c for c in classes if c not in self.classes]
+        if unknown:
+            raise DatasetError(f"{self.name}: classes {unknown} are not among its {len(self.classes)} classes")
+        old = {c: i for i, c in enumerate(self.classes)}
+        new = {old[c]: i for i, c in enumerate(classes)}
+        kept = [VideoSample(s.path, new[s.label], s.video_id) for s in self.samples if s.label in new]
+        missing = list(self.missing)  # names only; a missing file's class is not known here
+        return VideoList(kept, list(classes), f"{self.name}[{len(classes)} classes]", missing)
