@@ -62,6 +62,7 @@ def real_layout(params: dict, role: str, split: int, subset: str) -> dict:
     if not cfg:
         raise DatasetError(f"no real dataset configured for role {role!r}: add real_data.{role} to params.yaml")
     fmt = cfg.pop("format", role)
+    cfg.pop("flow_root", None)  # where its optical flow is (flow_roots), not an adapter argument
     if fmt == "kinetics":
         csvs = cfg.pop("annotations")
         cfg["annotations_csv"] = csvs["train" if subset == "train" else "val"] if isinstance(csvs, dict) else csvs
@@ -100,6 +101,30 @@ def video_list(role: str, split: int = 1, subset: str = "train", profile: str | 
         manifest = json.loads((data_dir(profile, params) / "manifest.json").read_text())
         order = [c["name"] for c in manifest["roles"][role]["classes"]]
     return videos.restrict(order[:num_classes])
+
+
+def flow_roots(role: str, profile: str | None = None, params: dict | None = None) -> tuple[Path, Path]:
+    """``(video_root, flow_root)`` of ``role``: the stored optical flow mirrors the video tree.
+
+    Synthetic profiles: ``data/<profile>/<role>/videos`` and ``data/<profile>/flow/<role>`` (the
+    ``flow@<role>`` stage). Real data: ``real_data.<role>.root`` and ``real_data.<role>.flow_root``.
+    """
+    params = params or load_params()
+    profile = profile or params["profile"]
+    if profile in SYNTHETIC_PROFILES:
+        root = data_dir(profile, params)
+        video_root, flow_root = root / role / "videos", root / "flow" / role
+        how = f"`dvc repro flow@{role}`"
+    else:
+        cfg = params.get("real_data", {}).get(role, {})
+        if "flow_root" not in cfg:
+            raise DatasetError(f"no optical flow configured for {role}: set real_data.{role}.flow_root in params.yaml "
+                               f"(compute it with `python -m replicate.data.flow --videos <root> --out <flow_root>`)")
+        video_root, flow_root = Path(os.path.expanduser(cfg["root"])), Path(os.path.expanduser(cfg["flow_root"]))
+        how = f"`python -m replicate.data.flow --videos {video_root} --out {flow_root}`"
+    if not flow_root.is_dir():
+        raise DatasetError(f"optical flow of {role} not found at {flow_root}; compute it with {how}")
+    return video_root, flow_root
 
 
 def image_folder(subset: str = "train", profile: str | None = None, params: dict | None = None) -> Path:

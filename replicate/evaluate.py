@@ -101,23 +101,68 @@ def predict(model: nn.Module, dataset: ClipDataset, batch_size: int = 16, num_wo
     return {"scores": torch.cat(scores), "video_index": torch.cat(video_index), "loss": loss}
 
 
+def _video_accuracies(video_scores: torch.Tensor, video_labels: torch.Tensor) -> dict:
+    k = min(5, video_scores.shape[1])
+    top5 = video_scores.topk(k, 1).indices
+    video_correct = top5[:, 0] == video_labels
+    return {
+        "video@1": video_correct.float().mean().item(),
+        "video@5": (top5 == video_labels[:, None]).any(1).float().mean().item(),
+        "num_videos": int(len(video_labels)),
+        "video_correct": video_correct.tolist(),
+    }
+
+
 def accuracies(scores: torch.Tensor, video_index: torch.Tensor, labels: list[int]) -> dict:
-    """clip@1, video@1, video@5 (fractions) and the per-video top-1 correctness."""
+    """clip@1, video@1, video@5 (fractions), the per-video top-1 correctness, and the video-level
+    scores themselves (``video_scores`` (V, C) in ``video_order``, ``video_labels``) for fusion."""
     labels_t = torch.as_tensor(labels)
     clip_correct = scores.argmax(1) == labels_t[video_index]
     video_scores, order = average_clip_scores(scores, video_index)
     video_labels = labels_t[order]
-    k = min(5, scores.shape[1])
-    top5 = video_scores.topk(k, 1).indices
-    video_correct = top5[:, 0] == video_labels
     return {
         "clip@1": clip_correct.float().mean().item(),
-        "video@1": video_correct.float().mean().item(),
-        "video@5": (top5 == video_labels[:, None]).any(1).float().mean().item(),
+        **_video_accuracies(video_scores, video_labels),
         "num_clips": int(len(scores)),
-        "num_videos": int(len(order)),
-        "video_correct": video_correct.tolist(),
+        "video_scores": video_scores,
+        "video_order": order.tolist(),
+        "video_labels": video_labels.tolist(),
     }
+
+
+def fuse_streams(streams: list[dict], weights: list[float] | None = None) -> dict:
+    """Two-stream (late) fusion: the weighted mean of each stream's video-level softmax scores.
+
+    Each stream is ``{"video_ids", "scores" (V, C), "labels"}`` (what ``replicate.runs`` stores
+    in ``video_scores.npz``). Streams are aligned on video id; videos missing from a stream (a
+    video without flow, say) are left out and counted in ``"dropped"``. tran2018 averages the
+    RGB and flow scores with equal weights (the default). Returns video@1, video@5,
+    ``video_correct``, ``video_ids`` and ``num_videos``, like :func:`accuracies`.
+    """
+    if len(streams) < 2:
+        raise ValueError(f"fusion needs at least two streams, got {len(streams)}")
+    weights = list(weights) if weights is not None else [1.0 / len(streams)] * len(streams)
+    if len(weights) != len(streams) or any(w < 0 for w in weights) or not sum(weights) > 0:
+        raise ValueError(f"need one non-negative weight per stream (not all 0), got {weights}")
+    common = set(map(str, streams[0]["video_ids"]))
+    for st in streams[1:]:
+        common &= set(map(str, st["video_ids"]))
+    ids = [str(v) for v in streams[0]["video_ids"] if str(v) in common]
+    if not ids:
+        raise ValueError("the streams share no test video")
+    fused, labels = 0, None
+    for w, st in zip(weights, streams):
+        row = {str(v): i for i, v in enumerate(st["video_ids"])}
+        idx = torch.as_tensor([row[v] for v in ids])
+        scores = torch.as_tensor(st["scores"], dtype=torch.float32)[idx]
+        lab = torch.as_tensor(st["labels"])[idx]
+        if labels is not None and not torch.equal(lab, labels):
+            raise ValueError("the streams disagree on the labels of the same videos: are they the same test set?")
+        if scores.shape[1] != torch.as_tensor(streams[0]["scores"]).shape[1]:
+            raise ValueError("the streams have different numbers of classes")
+        fused, labels = fused + w * scores, lab
+    dropped = max(len(st["video_ids"]) for st in streams) - len(ids)
+    return {**_video_accuracies(fused / sum(weights), labels), "video_ids": ids, "dropped": dropped}
 
 
 def evaluate(model: nn.Module, dataset: ClipDataset, **kwargs) -> dict:

@@ -162,3 +162,56 @@ def test_plot_frames_and_flow_returns_figure(tmp_path):
     assert (tmp_path / "flow.png").stat().st_size > 0
     # fewer flow frames than panels asked for: one column per flow frame; float flow accepted
     assert len(F.plot_frames_and_flow(frames[:3], F.compute_flow(frames[:3]), n=6).axes) == 2 * 2 + 1
+
+
+def test_resize_flow_scales_the_vectors_with_the_fields():
+    q = F.quantize_flow(np.tile(np.array([4.0, -2.0], dtype=np.float32), (3, 20, 40, 1)))
+    small = F.resize_flow(q, (10, 10))  # x shrinks 4x, y 2x
+    assert small.shape == (3, 10, 10, 2) and small.dtype == np.uint8
+    back = F.dequantize_flow(small)
+    np.testing.assert_allclose(back[..., 0], 1.0, atol=0.1)
+    np.testing.assert_allclose(back[..., 1], -1.0, atol=0.1)
+    assert F.resize_flow(q, (20, 40)) is q
+
+
+# --------------------------------------------------------------------------- the flow stream's dataset
+
+
+@pytest.mark.parametrize("cache", [False, True])
+def test_flow_stream_clips_are_the_stored_flow_of_the_rgb_clip(video_tree, cache, caplog):
+    from replicate.data import transforms as T
+    from replicate.data.clips import ClipDataset
+    from replicate.data.samples import VideoSample
+
+    videos, flow_root = video_tree
+    F.compute_flow_tree(videos, flow_root, workers=1)
+    samples = [VideoSample(videos / "class_a" / "good1.mp4", 0, "g1"), VideoSample(videos / "class_b" / "good2.mp4", 1, "g2"),
+               VideoSample(videos / "class_a" / "nothing.mp4", 0, "gone")]
+    write_video(videos / "class_a" / "nothing.mp4", _translating_square(t=6))  # after the flow: it has none
+    ds = ClipDataset(samples, clip_len=4, mode="test", num_clips=2, flow=(videos, flow_root), cache_frames=cache,
+                     transform=T.test_transform(32, mean=F.FLOW_PIXELS[0], std=F.FLOW_PIXELS[1]))
+    assert [s.video_id for s, _ in ds.broken] == ["gone"] and "no optical flow file" in ds.broken[0][1]
+    item = ds[0]
+    assert item["clip"].shape == (2, 4, 32, 32)  # (dx, dy) x T x crop x crop: the flow stream's input
+    stored = F.load_flow(flow_root / "class_a" / "good1.npz")
+    start = (H - 32) // 2, (W - 32) // 2
+    expected = F.flow_clip(stored, [0, 1, 2, 3])[:, :, start[0]:start[0] + 32, start[1]:start[1] + 32]
+    np.testing.assert_allclose(item["clip"].numpy(), expected, atol=1e-4)  # in pixels
+    last = ds[1]  # the second clip ends on the last frame: the last flow field repeats
+    assert last["clip"].shape == (2, 4, 32, 32)
+
+
+def test_flow_stream_train_flip_negates_dx(video_tree):
+    from replicate.data import transforms as T
+    from replicate.data.clips import ClipDataset
+    from replicate.data.samples import VideoSample
+
+    videos, flow_root = video_tree
+    F.compute_flow_tree(videos, flow_root, workers=1)
+    ds = ClipDataset([VideoSample(videos / "class_a" / "good1.mp4", 0, "g1")], clip_len=4, flow=(videos, flow_root),
+                     transform=T.train_transform(32, flip=True, flow=True, mean=F.FLOW_PIXELS[0], std=F.FLOW_PIXELS[1]))
+    means = set()
+    for epoch in range(8):
+        ds.set_epoch(epoch)
+        means.add(round(float(ds[0]["clip"][0].mean()), 2))
+    assert any(m > 0.2 for m in means) and any(m < -0.2 for m in means)  # the square moves +x; mirrored it moves -x

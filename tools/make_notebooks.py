@@ -138,12 +138,75 @@ summary
 '''),
 ]
 
+FIGURE5 = [
+    ("md", """
+# tran2018 Figure 5: accuracy vs clip length (R(2+1)D-18), and the two experiments of section 4.3
+
+One R(2+1)D-18 is trained per clip length (the paper's 8, 16, 24, 32, 40, 48 frames, scaled by the profile:
+at `mini` x0.5 in time and width 0.125, see `params.yaml`), all with the same parameters, and tested with
+clip@1 and video@1 (10 uniform clips averaged). Then the paper's two follow-ups: the 8-frame model tested on
+32-frame clips, and a 32-frame model fine-tuned from the 8-frame one (schedule assumed, see the spec). The paper
+prints the curve only as a plot; its claims are in words, and each is checked below with a 95% interval.
+"""),
+    ("params", PARAMS),
+    ("code", '''
+from replicate.papers import tran2018
+print(f"FLOPs of a 32-frame clip over an 8-frame one (R(2+1)D-18): {tran2018.figure5_flops_ratio():.2f}x (paper: 7.3x)")
+'''),
+    ("code", IGNORE + '''
+length_runs = tran2018.figure5_runs(profile)
+table = tran2018.figure5_table(length_runs)
+tran2018.write(table, "figure5", profile)
+table
+'''),
+    ("code", IGNORE + '''
+tran2018.write_figure(tran2018.figure5(table), "figure5", profile)
+'''),
+    ("code", IGNORE + '''
+longer = tran2018.figure5_longer_test(profile)
+claims = tran2018.figure5_claims(length_runs, longer, profile)
+tran2018.write(claims, "figure5_claims", profile)
+claims
+'''),
+]
+
+FIGURE6 = [
+    ("md", """
+# tran2018 Figure 6 (appendix): conv1 filters of R(2+1)D, and of R3D for contrast
+
+R(2+1)D's conv1 is a 1x7x7 spatial convolution (45 filters at full width) followed by a 3x1x1 temporal one
+(64 filters, each over the 45 spatial channels): we show the spatial filters as upscaled RGB images and each
+temporal filter as a 45x3 matrix (input channel x time), weights scaled from [-0.3, 0.3] to [-1, 1] as in the
+paper. R3D's 3x7x7 filters are shown beside them, time steps left to right. The models are the 34-layer runs of
+Figure 4 (trained from scratch on the Kinetics role; the paper shows its Sports-1M model). At `mini` the width
+is scaled, so there are fewer filters than the paper's 45 and 64. What to look for, as the paper says: spatial
+filters tuned to colour and oriented edges, temporal filters that differ from each other (they are not all
+the same smoothing across time).
+"""),
+    ("params", PARAMS),
+    ("code", IGNORE + '''
+from replicate import runs
+from replicate.papers import tran2018
+r2plus1d = runs.load_model("tran2018", "r2plus1d_34", profile)
+r3d = runs.load_model("tran2018", "r3d_34", profile)
+fig = tran2018.figure6(r2plus1d, r3d)
+tran2018.write_figure(fig, "figure6", profile)
+'''),
+    ("code", IGNORE + '''
+stats = tran2018.filter_statistics(r2plus1d, r3d, runs.build_model("tran2018", "r2plus1d_34", profile),
+                                   runs.build_model("tran2018", "r3d_34", profile))
+tran2018.write(stats, "figure6", profile)
+stats
+'''),
+]
+
 if __name__ == "__main__":
     import sys
 
     wanted = set(sys.argv[1:])  # notebook names to write (default: all)
     nbdir = ROOT / "notebooks" / "tran2018"
-    for name, cells in (("table1", TABLE1), ("table2", TABLE2), ("figure3", FIGURE3), ("figure4", FIGURE4)):
+    for name, cells in (("table1", TABLE1), ("table2", TABLE2), ("figure3", FIGURE3), ("figure4", FIGURE4),
+                        ("figure5", FIGURE5), ("figure6", FIGURE6)):
         if wanted and name not in wanted:
             continue
         notebook(cells, nbdir / f"{name}.ipynb")

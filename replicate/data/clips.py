@@ -36,6 +36,7 @@ from tqdm import tqdm
 
 from replicate.data.samples import DatasetError, VideoSample
 from replicate.data.transforms import Rng, ToTensorCTHW, randint, short_side_size
+from replicate.data.flow import flow_path, load_flow, resize_flow
 from replicate.data.video import VideoReadError, open_video, read_frames
 
 log = logging.getLogger(__name__)
@@ -245,6 +246,16 @@ class ClipDataset(Dataset):
     For small datasets (the embedded ``mini`` ones: decoding costs as much CPU as a 3D
     ResNet's training step there). Forked DataLoader workers share the frames. If the frames
     would need more than ``cache_limit_bytes`` it warns and decodes per clip instead.
+
+    ``flow=(video_root, flow_root)`` makes a flow-stream dataset (tran2018's R(2+1)D-Flow): the
+    same clips of the same videos, read from the optical flow stored beside them
+    (``replicate.data.flow``: ``<flow_root>/<path relative to video_root>.npz``, uint8
+    ``(T-1, H, W, 2)``). Frame indices are the RGB clip's; flow index ``t`` is the flow from frame
+    ``t`` to ``t + 1`` (the last one repeats at the end of the video). Flow stored at another size
+    than ``decode_size`` is resized, its vectors scaled with it. Transforms get uint8
+    ``(T, H, W, 2)``; use ``flow=True`` in the flip and ``replicate.data.flow.FLOW_PIXELS`` as
+    mean/std to feed the network flow in pixels. A video without a flow file is skipped and
+    reported like a broken one.
     """
 
     max_fallbacks = 5  # other videos tried after a decode failure before giving up (train mode)
@@ -263,6 +274,7 @@ class ClipDataset(Dataset):
         progress: bool = True,
         cache_frames: bool = False,
         cache_limit_bytes: int = 8 << 30,
+        flow: tuple[str | os.PathLike, str | os.PathLike] | None = None,
     ):
         if mode not in DATASET_MODES:
             raise ValueError(f"unknown dataset mode {mode!r}; valid modes: {', '.join(DATASET_MODES)}")
@@ -284,6 +296,20 @@ class ClipDataset(Dataset):
         if not samples:
             raise DatasetError("the video list is empty")
         self.videos, self.broken = probe_videos(samples, probe_cache, progress)
+        self.flow_roots = (Path(flow[0]), Path(flow[1])) if flow is not None else None
+        if self.flow_roots is not None:
+            self._flow_files = {}
+            for sample, num_frames in list(self.videos):
+                try:
+                    path = flow_path(sample.path, *self.flow_roots)
+                except ValueError as exc:
+                    raise DatasetError(str(exc)) from None
+                if path.is_file():
+                    self._flow_files[str(sample.path)] = path
+                else:
+                    self.videos.remove((sample, num_frames))
+                    self.broken.append((sample, f"no optical flow file {path} (generate it with: python -m "
+                                                f"replicate.data.flow --videos {self.flow_roots[0]} --out {self.flow_roots[1]})"))
         if self.broken:
             paths = ", ".join(str(sample.path) for sample, _ in self.broken[:5])
             more = " ..." if len(self.broken) > 5 else ""
@@ -313,25 +339,22 @@ class ClipDataset(Dataset):
 
     def _cache_all_frames(self, limit: int, progress: bool) -> None:
         sizes = [self._size_for_decoder(v) for v in range(len(self.videos))]
+        channels = 3 if self.flow_roots is None else 2
         # native size (decode_size None) is not known without decoding: estimate from the first video
         native = open_video(self.videos[0][0].path)[0].shape[:2] if sizes[0] == (-1, -1) else None
-        need = sum(n * 3 * (h * w if native is None else native[0] * native[1]) for (_, n), (h, w) in zip(self.videos, sizes))
+        need = sum(n * channels * (h * w if native is None else native[0] * native[1]) for (_, n), (h, w) in zip(self.videos, sizes))
         if need > limit:
             log.warning("cache_frames: the %d videos would take %.1f GiB of memory (limit %.1f GiB); "
                         "decoding clips on the fly instead", len(self.videos), need / 2**30, limit / 2**30)
             return
 
         def decode(video: int) -> np.ndarray | VideoReadError:
-            sample, num_frames = self.videos[video]
-            height, width = sizes[video]
             try:
-                reader = open_video(sample.path, width=width, height=height)
-                reader._replicate_path = str(sample.path)
-                return read_frames(reader, range(min(num_frames, len(reader))))
+                return self._read_whole(video, sizes[video])
             except VideoReadError as exc:  # raised again, like a live decode failure, when a clip asks for it
                 return exc
 
-        # decord decodes outside the GIL: threads use every core
+        # decord and zlib work outside the GIL: threads use every core
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
             frames = list(tqdm(pool.map(decode, range(len(self.videos))), total=len(self.videos),
                                desc="decoding videos into memory", unit="video", file=sys.stderr,
@@ -422,14 +445,34 @@ class ClipDataset(Dataset):
             self._decode_hw[video] = torch.tensor(short_side_size(height, width, self.decode_size))
         return int(self._decode_hw[video, 0]), int(self._decode_hw[video, 1])
 
+    def _read_whole(self, video: int, size: tuple[int, int]) -> np.ndarray:
+        """Every frame (RGB) or flow field of ``video``, uint8 ``(T, H, W, C)``."""
+        sample, num_frames = self.videos[video]
+        if self.flow_roots is not None:
+            return self._read_flow(video, size)
+        reader = open_video(sample.path, width=size[1], height=size[0])
+        reader._replicate_path = str(sample.path)
+        return read_frames(reader, range(min(num_frames, len(reader))))
+
+    def _read_flow(self, video: int, size: tuple[int, int]) -> np.ndarray:
+        sample = self.videos[video][0]
+        path = self._flow_files[str(sample.path)]
+        try:
+            fields = load_flow(path)
+        except (OSError, ValueError, KeyError, EOFError) as exc:
+            raise VideoReadError(path, f"cannot read the optical flow ({str(exc).splitlines()[0][:200]})") from None
+        return resize_flow(fields, size) if size != (-1, -1) else fields
+
     def _load(self, video: int, clip_index: int, start: int, rng: np.random.Generator) -> dict[str, Any]:
         sample, num_frames = self.videos[video]
         indices = clip_indices(start, self.clip_len, self.stride, num_frames)
-        if self._frames is not None:
-            cached = self._frames[video]
-            if isinstance(cached, VideoReadError):
-                raise cached
-            frames = cached[indices % len(cached)]
+        if self._frames is not None or self.flow_roots is not None:
+            whole = self._frames[video] if self._frames is not None else self._read_flow(video, self._size_for_decoder(video))
+            if isinstance(whole, VideoReadError):
+                raise whole
+            # RGB: a shorter decode than the header said loops (as clip_indices does);
+            # flow: a T-frame video has T-1 fields, the last one repeats
+            frames = whole[np.minimum(indices, len(whole) - 1) if self.flow_roots is not None else indices % len(whole)]
         else:
             height, width = self._size_for_decoder(video)
             reader = open_video(sample.path, width=width, height=height)

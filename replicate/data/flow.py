@@ -49,6 +49,9 @@ FARNEBACK_POLY_N = 5
 FARNEBACK_POLY_SIGMA = 1.2
 FARNEBACK_FLAGS = 0
 
+# ToTensorCTHW(*FLOW_PIXELS) turns stored uint8 flow into flow in pixels: (q / 255 - 0.5) * 2 * BOUND
+FLOW_PIXELS = (0.5, 1.0 / (2.0 * BOUND))
+
 GENERATE_COMMAND = "python -m replicate.data.flow --videos VIDEO_ROOT --out FLOW_ROOT"
 
 PairFlow = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (gray_t, gray_t+1) -> float32 (H, W, 2)
@@ -122,6 +125,21 @@ def quantize_flow(flow: np.ndarray, bound: float = BOUND) -> np.ndarray:
 def dequantize_flow(q: np.ndarray, bound: float = BOUND) -> np.ndarray:
     """Inverse of :func:`quantize_flow`: uint8 -> float32 flow in pixels."""
     return (q.astype(np.float32) * np.float32(2.0 * bound / 255.0) - np.float32(bound)).astype(np.float32)
+
+
+def resize_flow(q: np.ndarray, size: tuple[int, int], bound: float = BOUND) -> np.ndarray:
+    """Stored uint8 flow ``(T, H, W, 2)`` at another frame size ``(h, w)``: the fields are
+    resized (bilinear) and the vectors scaled with them (x by ``w / W``, y by ``h / H``)."""
+    import cv2
+
+    t, height, width, _ = q.shape
+    h, w = size
+    if (h, w) == (height, width):
+        return q
+    flow = dequantize_flow(q, bound)
+    out = np.stack([cv2.resize(f, (w, h), interpolation=cv2.INTER_LINEAR) for f in flow]) if t else np.zeros((0, h, w, 2), np.float32)
+    out *= np.array([w / width, h / height], dtype=np.float32)
+    return quantize_flow(out, bound)
 
 
 def flow_path(video_path: os.PathLike | str, video_root: os.PathLike | str, flow_root: os.PathLike | str) -> Path:

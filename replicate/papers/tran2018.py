@@ -251,3 +251,197 @@ def settings_table(run_metrics: dict[str, dict]) -> pd.DataFrame:
         ("training + test time", "n/a", f"{minutes:.1f} min for {len(run_metrics)} runs"),
     ]
     return pd.DataFrame(rows, columns=["setting", "paper", "ours"]).set_index("setting")
+
+
+# ----------------------------------------------------------------------------- Figure 5
+def figure5_runs(profile: str) -> dict[int, dict]:
+    """Paper clip length -> the metrics of the R(2+1)D-18 trained at it (scaled by the profile)."""
+    return {int(n): runs.ensure_run(PAPER, run, profile) for n, run in spec()["tables"]["figure5"]["lengths"].items()}
+
+
+def figure5_table(length_runs: dict[int, dict]) -> pd.DataFrame:
+    """Clip and video accuracy per clip length, with our scaled length and the per-clip cost."""
+    rows = []
+    for n, m in sorted(length_runs.items()):
+        s = m["settings"]
+        rows.append({"paper frames": n, "our frames": s["clip_len"], "clip@1": 100 * m["clip@1"], "video@1": 100 * m["video@1"],
+                     "video@1 95% +-": 196 * np.sqrt(m["video@1"] * (1 - m["video@1"]) / m["num_test_videos"]),
+                     "GMACs per clip (ours)": m["flops"] / 2e9})
+    return pd.DataFrame(rows).set_index("paper frames").round(2)
+
+
+def _paired(a: dict, b: dict) -> dict:
+    return report.paired_bootstrap(a["video_correct"], b["video_correct"], n_boot=2000, seed=0)
+
+
+def _claim_row(claim: str, paper: str, ours: str, verdict: str) -> dict:
+    return {"claim": claim, "paper": paper, "ours": ours, "verdict": verdict}
+
+
+def figure5_claims(length_runs: dict[int, dict], longer_test: dict, profile: str) -> pd.DataFrame:
+    """Figure 5's claims and section 4.3's two experiments, each with a 95% interval."""
+    f5 = spec()["tables"]["figure5"]
+    lengths = sorted(length_runs)
+    first, last = length_runs[lengths[0]], length_runs[lengths[-1]]
+    rows = []
+    # clip accuracy climbs: longest vs shortest clip@1; clips of one video are correlated, so the
+    # interval treats each test video as one observation (conservative)
+    climb = report.proportion_gap(last["clip@1"], last["num_test_videos"], first["clip@1"], first["num_test_videos"])
+    rows.append(_claim_row(f5["claims"][0]["text"], "climbs from 8 to 48 frames",
+                           f"clip@1 {lengths[-1]} vs {lengths[0]} frames: {report.format_gap(climb)}",
+                           report.verdict(climb["ci_low"], climb["ci_high"])))
+    # video accuracy peaks in between: the best interior length vs the longest, paired over test videos
+    interior = max(lengths[1:-1], key=lambda n: length_runs[n]["video@1"])
+    peak = _paired(length_runs[interior], last)
+    best = max(lengths, key=lambda n: length_runs[n]["video@1"])
+    rows.append(_claim_row(f5["claims"][1]["text"], f"peak at {f5['claims'][1]['paper_peak']}, then lower",
+                           f"video@1 peaks at {best}; best interior ({interior}) vs {lengths[-1]}: {report.format_gap(peak)}",
+                           report.verdict(peak["ci_low"], peak["ci_high"])))
+    # the 8-frame model tested on 32-frame clips
+    lt = f5["longer_test_clips"]
+    base = runs.ensure_run(PAPER, lt["run"], profile)
+    change = 100 * (longer_test["clip@1"] - base["clip@1"])
+    test_gap = report.paired_bootstrap(longer_test["video_correct"], base["video_correct"], n_boot=2000, seed=0)
+    rows.append(_claim_row("testing the 8-frame model on 32-frame clips lowers clip accuracy",
+                           f"clip@1 {lt['paper_clip1_change']:+.1f}",
+                           f"clip@1 {change:+.1f}; video@1 {report.format_gap(test_gap)}",
+                           report.verdict(test_gap["ci_low"], test_gap["ci_high"], expected_sign=-1)))
+    # fine-tuning the 32-frame model from the 8-frame one
+    ft = f5["finetune"]
+    tuned, scratch, short = (runs.ensure_run(PAPER, ft[k], profile) for k in ("run", "scratch", "short"))
+    gain = _paired(tuned, short)
+    rows.append(_claim_row("32-frame model fine-tuned from the 8-frame one beats the 8-frame model",
+                           f"clip@1 +{ft['paper_gain_over_short']:.1f} ({ft['paper_finetuned']} vs {ft['paper_finetuned'] - ft['paper_gain_over_short']:.1f})",
+                           f"clip@1 {100 * (tuned['clip@1'] - short['clip@1']):+.1f}; video@1 {report.format_gap(gain)}",
+                           report.verdict(gain["ci_low"], gain["ci_high"])))
+    vs_scratch = _paired(tuned, scratch)
+    rows.append(_claim_row("... almost as good as training the 32-frame model from scratch",
+                           f"clip@1 {ft['paper_finetuned']} vs {ft['paper_scratch']} ({ft['paper_finetuned'] - ft['paper_scratch']:+.1f})",
+                           f"clip@1 {100 * tuned['clip@1']:.1f} vs {100 * scratch['clip@1']:.1f}; video@1 {report.format_gap(vs_scratch)}",
+                           "reported (no direction claimed)"))
+    ratio = figure5_flops_ratio()
+    rows.append(_claim_row("the 8-frame model is 7.3x cheaper than the 32-frame one (FLOPs)", f"{ft['paper_flops_ratio']}x",
+                           f"{ratio:.2f}x (FlopCounterMode, full width, 112 px)",
+                           report.REPRODUCED if abs(ratio / ft["paper_flops_ratio"] - 1) <= 0.1 else "not reproduced"))
+    return pd.DataFrame(rows).set_index("claim")
+
+
+def figure5_flops_ratio(short: int = 8, long: int = 32) -> float:
+    """FLOPs of R(2+1)D-18 on a ``long``-frame clip over a ``short``-frame one (full width, 112x112)."""
+    with torch.device("meta"):
+        model = create("r2plus1d_18", num_classes=400, width=1.0)
+    return count_flops(model, (3, long, 112, 112)) / count_flops(model, (3, short, 112, 112))
+
+
+def figure5_longer_test(profile: str) -> dict:
+    """The 8-frame model evaluated on 32-frame test clips (both scaled by the profile)."""
+    lt = spec()["tables"]["figure5"]["longer_test_clips"]
+    runs.ensure_run(PAPER, lt["run"], profile)
+    return runs.evaluate_run(PAPER, lt["run"], profile, clip_len=lt["test_clip_len"])
+
+
+def figure5(table: pd.DataFrame):
+    fig = _new_figure((6.5, 4))
+    ax = fig.subplots()
+    x = table.index.to_numpy()
+    ax.plot(x, table["clip@1"], "o-", color="tab:blue", label="clip@1")
+    ax.errorbar(x, table["video@1"], yerr=table["video@1 95% +-"], fmt="s-", color="tab:red", ecolor="0.7", capsize=2,
+                label="video@1 (10 clips), 95% intervals")
+    ax.set_xticks(x, [f"{n}\n({f})" for n, f in zip(x, table["our frames"])])
+    ax.set_xlabel("clip length: paper frames (our frames)")
+    ax.set_ylabel("accuracy (%)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title("tran2018 Figure 5 (ours): accuracy vs clip length, R(2+1)D-18")
+    fig.tight_layout()
+    return fig
+
+
+# ----------------------------------------------------------------------------- Figure 6
+FILTER_RANGE = 0.3  # the appendix: "weights scaled from [-0.3, 0.3] to [-1, 1]"
+
+
+def conv1_filters(model) -> dict[str, np.ndarray]:
+    """conv1 weights of a VideoResNet, clipped to +-0.3 and scaled to [-1, 1] (the appendix's Figure 6).
+
+    R(2+1)D (``R2Plus1dStem``): ``spatial`` (mid, 7, 7, 3) RGB 7x7 filters and ``temporal`` (out, mid, 3):
+    each temporal filter as a mid x 3 matrix (input channel x time). A single 3D conv1 (R3D, MCx):
+    ``spatiotemporal`` (out, t, 7, 7, 3), one RGB 7x7 image per time step.
+    """
+    convs = [m for m in model.stem if isinstance(m, torch.nn.Conv3d)]
+    scaled = [np.clip(c.weight.detach().float().cpu().numpy() / FILTER_RANGE, -1, 1) for c in convs]
+    if len(convs) == 2:  # (2+1)D: 1x7x7 spatial, then 3x1x1 temporal
+        spatial, temporal = scaled
+        if spatial.shape[1] != 3:
+            raise ValueError(f"Figure 6 shows RGB filters; this model's conv1 takes {spatial.shape[1]} channels")
+        return {"spatial": spatial[:, :, 0].transpose(0, 2, 3, 1), "temporal": temporal[:, :, :, 0, 0]}
+    (w,) = scaled
+    if w.shape[1] != 3:
+        raise ValueError(f"Figure 6 shows RGB filters; this model's conv1 takes {w.shape[1]} channels")
+    return {"spatiotemporal": w.transpose(0, 2, 3, 4, 1)}
+
+
+def _grid(n: int) -> tuple[int, int]:
+    cols = int(np.ceil(np.sqrt(n * 1.6)))
+    return int(np.ceil(n / cols)), cols
+
+
+def figure6(r2plus1d, r3d=None, title: str = ""):
+    """Figure 6: R(2+1)D's conv1 (spatial filters as upscaled RGB images, temporal filters as
+    mid x 3 matrices) and, if given, R3D's conv1 (its time slices side by side) for contrast."""
+    f = conv1_filters(r2plus1d)
+    spatial, temporal = f["spatial"], f["temporal"]
+    panels = [("R(2+1)D conv1: spatial 7x7 filters", spatial, "rgb"),
+              ("R(2+1)D conv1: temporal filters (input channel x time)", temporal, "matrix")]
+    if r3d is not None:
+        st = conv1_filters(r3d)["spatiotemporal"]  # (out, t, 7, 7, 3) -> time slices side by side, 1 px gap
+        gap = np.zeros((st.shape[0], st.shape[2], 1, 3))
+        panels.append(("R3D conv1: 3x7x7 filters, time steps left to right",
+                       np.stack([np.concatenate(sum(([s, g] for s, g in zip(v, [gap[0]] * len(v))), [])[:-1], axis=1)
+                                 for v in st]), "rgb"))
+    fig = _new_figure((5.2 * len(panels), 5.2))
+    outer = fig.add_gridspec(1, len(panels), wspace=0.15)
+    for k, (name, filters, kind) in enumerate(panels):
+        rows, cols = _grid(len(filters))
+        inner = outer[k].subgridspec(rows, cols, wspace=0.08, hspace=0.08)
+        for i in range(rows * cols):
+            ax = fig.add_subplot(inner[i // cols, i % cols])
+            ax.set_axis_off()
+            if i >= len(filters):
+                continue
+            if kind == "rgb":  # [-1, 1] -> [0, 1], nearest upscaling by imshow
+                ax.imshow((filters[i] + 1) / 2, interpolation="nearest")
+            else:
+                ax.imshow(filters[i], cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto", interpolation="nearest")
+        fig.text((k + 0.5) / len(panels), 0.96, name, ha="center", fontsize=9)
+    fig.suptitle(title or "tran2018 Figure 6: conv1 filters (weights scaled from [-0.3, 0.3] to [-1, 1])", y=1.02)
+    return fig
+
+
+def _neighbour_correlation(images: np.ndarray) -> float:
+    """Mean correlation of horizontally and vertically adjacent weights of 7x7 filters (N, 7, 7, C).
+
+    Near 0 for random initialisation; learned colour blobs and edges are smooth, so it rises.
+    """
+    x = images - images.mean(axis=(1, 2), keepdims=True)
+    pairs = [(x[:, :, :-1], x[:, :, 1:]), (x[:, :-1], x[:, 1:])]
+    num = sum((a * b).sum() for a, b in pairs)
+    den = sum(np.sqrt((a * a).sum() * (b * b).sum()) for a, b in pairs)
+    return float(num / den)
+
+
+def filter_statistics(r2plus1d, r3d, r2plus1d_init, r3d_init) -> pd.DataFrame:
+    """Figure 6 in numbers: spatial smoothness of conv1 filters, trained vs freshly initialised.
+
+    The paper's figure is qualitative; this makes "the filters learned structure" checkable:
+    each row compares a trained conv1 with the same architecture at initialisation.
+    """
+    rows = []
+    for name, model, init, key in (("R(2+1)D spatial 1x7x7", r2plus1d, r2plus1d_init, "spatial"),
+                                   ("R3D 3x7x7 (each time step)", r3d, r3d_init, "spatiotemporal")):
+        trained, fresh = conv1_filters(model)[key], conv1_filters(init)[key]
+        rows.append({"filters": name, "count": int(trained.shape[0]),
+                     "neighbour correlation, trained": _neighbour_correlation(trained.reshape(-1, 7, 7, 3)),
+                     "neighbour correlation, at init": _neighbour_correlation(fresh.reshape(-1, 7, 7, 3)),
+                     "share of weights beyond +-0.3 (clipped in the figure)": float(np.mean(np.abs(trained) >= 1.0))})
+    return pd.DataFrame(rows).set_index("filters")
