@@ -66,6 +66,8 @@ tested with clip@1 and video@1 (10 uniform clips averaged). Parameter counts are
 as in the paper. At our scale absolute accuracies cannot be compared with the paper's; its *claims* (orderings,
 gaps) are tested with a paired bootstrap over test videos (95% CI): **reproduced**, **inconclusive** (the interval
 covers 0: not resolvable at this scale) or **contradicted**.
+
+**What the intervals do not cover.** Each run is trained once, from one seed. The intervals resample test videos: they cover test-set sampling, not the spread between training runs, which at `mini` (small data, short schedules) is large: re-initialising a model alone can move its accuracy by several points. Read a verdict as "for these trained models, on this test set".
 """),
     ("params", PARAMS),
     ("code", '''
