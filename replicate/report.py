@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from statistics import NormalDist
 from typing import Literal, Mapping, Sequence
 
 import numpy as np
@@ -126,8 +127,6 @@ def proportion_gap(p_a: float, n_a: int, p_b: float, n_b: int, ci: float = 0.95)
             raise ValueError(f"{name}: need an accuracy in [0, 1] and a sample size >= 1, got {p} over {n}")
     if not 0 < ci < 1:
         raise ValueError(f"ci must be a level in (0, 1), e.g. 0.95; got {ci}")
-    from statistics import NormalDist
-
     z = NormalDist().inv_cdf(0.5 + ci / 2)
     half = 100.0 * z * math.sqrt(p_a * (1 - p_a) / n_a + p_b * (1 - p_b) / n_b)
     diff = 100.0 * (p_a - p_b)

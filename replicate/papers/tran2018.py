@@ -148,13 +148,17 @@ def figure3_cost_claims(costs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out).set_index("claim")
 
 
+def _video1_halfwidth(m: dict) -> float:
+    """Half-width (points) of the 95% binomial interval of a run's video@1 over its test videos."""
+    return 196 * np.sqrt(m["video@1"] * (1 - m["video@1"]) / m["num_test_videos"])
+
+
 def figure3(costs: pd.DataFrame, run_metrics: dict[str, dict]):
     fig = _new_figure((11, 4.2))
     left, right = fig.subplots(1, 2)
     ours = pd.Series({n: 100 * m["video@1"] for n, m in run_metrics.items()})
     # 95% binomial interval of each of our accuracies over its test videos (the paper's are ~20k videos: tiny)
-    ours_err = pd.Series({n: 196 * np.sqrt(m["video@1"] * (1 - m["video@1"]) / m["num_test_videos"])
-                          for n, m in run_metrics.items()})
+    ours_err = pd.Series({n: _video1_halfwidth(m) for n, m in run_metrics.items()})
     for ax, acc, err, title in ((left, costs["paper video@1"], None, "paper (Kinetics, Table 2)"),
                                 (right, ours, ours_err, "ours (this profile), 95% intervals")):
         ax.errorbar(costs["GMACs"], acc[costs.index], yerr=None if err is None else err[costs.index],
@@ -265,7 +269,7 @@ def figure5_table(length_runs: dict[int, dict]) -> pd.DataFrame:
     for n, m in sorted(length_runs.items()):
         s = m["settings"]
         rows.append({"paper frames": n, "our frames": s["clip_len"], "clip@1": 100 * m["clip@1"], "video@1": 100 * m["video@1"],
-                     "video@1 95% +-": 196 * np.sqrt(m["video@1"] * (1 - m["video@1"]) / m["num_test_videos"]),
+                     "video@1 95% +-": _video1_halfwidth(m),
                      "GMACs per clip (ours)": m["flops"] / 2e9})
     return pd.DataFrame(rows).set_index("paper frames").round(2)
 
