@@ -20,6 +20,11 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 PARAMS_FILE = REPO_ROOT / "params.yaml"
 PROFILES = ("smoke", "mini", "paper")
 SYNTHETIC_PROFILES = ("smoke", "mini")
+#: roles with no stand-in of their own: at the synthetic profiles another role's stand-in plays
+#: them (DESIGN: one large labelled set stands in for Kinetics and Sports-1M alike)
+STANDIN_FOR = {"sports1m": "kinetics"}
+#: roles in the Kinetics layout: a train and a validation csv, tested on validation
+TRAIN_VAL_ROLES = ("kinetics", "sports1m")
 
 
 def load_params(path: os.PathLike | str | None = None) -> dict:
@@ -40,6 +45,18 @@ def data_dir(profile: str, params: dict | None = None) -> Path:
     params = params or load_params()
     root = Path(params.get("data_dir", "data"))
     return (root if root.is_absolute() else REPO_ROOT / root) / profile
+
+
+def data_role(role: str, profile: str | None = None, params: dict | None = None) -> str:
+    """The role whose data ``role`` reads under ``profile``: itself on real data, its stand-in's
+    role at the synthetic profiles (``sports1m`` -> ``kinetics``)."""
+    profile = profile or (params or load_params())["profile"]
+    return STANDIN_FOR.get(role, role) if profile in SYNTHETIC_PROFILES else role
+
+
+def test_subset(role: str) -> str:
+    """The subset a role is tested on: Kinetics / Sports-1M have train + val(idation), the small sets train + test."""
+    return "val" if role in TRAIN_VAL_ROLES else "test"
 
 
 def synthetic_layout(root: Path, role: str, split: int, subset: str) -> dict:
@@ -74,7 +91,7 @@ def real_layout(params: dict, role: str, split: int, subset: str) -> dict:
 
 def video_list(role: str, split: int = 1, subset: str = "train", profile: str | None = None,
                params: dict | None = None, num_classes: int | None = None) -> VideoList:
-    """The videos of ``role`` (ucf101 / hmdb51 / kinetics / unlabelled) under a profile.
+    """The videos of ``role`` (ucf101 / hmdb51 / kinetics / sports1m / unlabelled) under a profile.
 
     ``num_classes`` keeps the first N classes only (a profile's way to shrink a study). On the
     synthetic stand-ins "first" follows the generation order of the class table, where every
@@ -89,7 +106,7 @@ def video_list(role: str, split: int = 1, subset: str = "train", profile: str | 
             raise DatasetError(
                 f"the {profile!r} synthetic datasets are not generated yet (no {root}/manifest.json). "
                 f"Run `dvc repro data` (or `python -m replicate.data.build --profile {profile}`).")
-        kwargs = synthetic_layout(root, role, split, subset)
+        kwargs = synthetic_layout(root, data_role(role, profile), split, subset)
     else:
         kwargs = real_layout(params, role, split, subset)
     kwargs = {k: (os.path.expanduser(v) if isinstance(v, str) else v) for k, v in kwargs.items()}
@@ -99,7 +116,7 @@ def video_list(role: str, split: int = 1, subset: str = "train", profile: str | 
     order = videos.classes
     if profile in SYNTHETIC_PROFILES:
         manifest = json.loads((data_dir(profile, params) / "manifest.json").read_text())
-        order = [c["name"] for c in manifest["roles"][role]["classes"]]
+        order = [c["name"] for c in manifest["roles"][data_role(role, profile)]["classes"]]
     return videos.restrict(order[:num_classes])
 
 
@@ -113,8 +130,15 @@ def flow_roots(role: str, profile: str | None = None, params: dict | None = None
     profile = profile or params["profile"]
     if profile in SYNTHETIC_PROFILES:
         root = data_dir(profile, params)
+        role = data_role(role, profile)
         video_root, flow_root = root / role / "videos", root / "flow" / role
         how = f"`dvc repro flow@{role}`"
+        if profile == "smoke" and not flow_root.is_dir() and video_root.is_dir():
+            # a notebook run standalone at smoke (CI) computes the tiny stand-ins' flow itself, as
+            # ensure_data generates their videos; at mini the pipeline's flow stage is the way
+            from .data.flow import compute_flow_tree
+
+            compute_flow_tree(video_root, flow_root, method=params.get("flow_method", "farneback"), workers=2)
     else:
         cfg = params.get("real_data", {}).get(role, {})
         if "flow_root" not in cfg:

@@ -31,6 +31,8 @@ REPRODUCED = "reproduced"
 CONTRADICTED = "contradicted"
 INCONCLUSIVE = "inconclusive"
 REPORTED_ONLY = "reported only (not trained)"
+#: the verdict of a claim whose rows the profile does not train (``not_run``)
+NOT_RUN = "not run at this profile"
 NA = "n/a"
 
 ClaimKind = Literal["a_gt_b", "a_gt_each", "group_gt_group"]
@@ -254,7 +256,8 @@ def compare_table(rows: list[dict], columns: list[str], name_key: str = "name") 
     the paper's value under ``"paper_" + m`` and ours under ``"ours_" + m`` (same units, e.g.
     percent as the papers print them). A row with ``"reported": True`` is one the paper only
     quotes from other work (C3D, iDT, ...): we do not train it, it must carry no ``ours_``
-    values, and its note says ``"reported only (not trained)"``.
+    values, and its note says ``"reported only (not trained)"``. Any other row's ``"note"``
+    (why it is missing at this profile, which run it shares) goes to the note column.
 
     Returns a frame indexed by row name with columns ``"<m> paper"``, ``"<m> ours"``,
     ``"<m> delta"`` (ours - paper) per metric in the order given, then ``"note"``. Missing values
@@ -290,7 +293,7 @@ def compare_table(rows: list[dict], columns: list[str], name_key: str = "name") 
             rec[f"{m} paper"] = paper
             rec[f"{m} ours"] = ours
             rec[f"{m} delta"] = ours - paper  # NaN propagates when either side is missing
-        rec["note"] = REPORTED_ONLY if reported else ""
+        rec["note"] = REPORTED_ONLY if reported else str(r.get("note") or "")
         records.append(rec)
     return pd.DataFrame(records, index=pd.Index(names, name="row"))
 
@@ -356,10 +359,19 @@ def format_gap(result: dict, floatfmt: str = ".1f") -> str:
     return text
 
 
+def not_run(claim_id: str, text: str, reason: str) -> dict:
+    """The result of a claim that cannot be tested at this profile (its rows were not trained), and why."""
+    return {"id": claim_id, "text": text, "verdict": NOT_RUN, "reason": reason}
+
+
+def _ours(r: dict) -> str:
+    return r["reason"] if r["verdict"] == NOT_RUN else format_gap(r)
+
+
 def claims_table(results: list[dict]) -> pd.DataFrame:
     """One row per :func:`evaluate_claim` result: ``claim``, ``paper says``, ``ours`` (gap and interval), ``verdict``."""
     return pd.DataFrame(
-        [{"claim": r["id"], "paper says": r["text"], "ours": format_gap(r), "verdict": r["verdict"]} for r in results],
+        [{"claim": r["id"], "paper says": r["text"], "ours": _ours(r), "verdict": r["verdict"]} for r in results],
         columns=["claim", "paper says", "ours", "verdict"],
     )
 
@@ -379,6 +391,9 @@ def verdict_summary(results: list[dict]) -> str:
     """
     bullets = []
     for r in results:
+        if r["verdict"] == NOT_RUN:
+            bullets.append(f"- **{NOT_RUN}** — {r['id']}: {r['reason']}. Paper: \"{r['text']}\"")
+            continue
         bullets.append(
             f"- **{r['verdict']}** — {r['id']}: {format_gap(r)} ({r['ci']:.0%} CI, {r['n']} videos); "
             f"{_VERDICT_GLOSS[r['verdict']]}. Paper: \"{r['text']}\""

@@ -25,6 +25,8 @@ video@1, video@5, per-video correctness for the bootstrap, parameters, FLOPs, se
 from __future__ import annotations
 
 import argparse
+import copy
+import functools
 import json
 import time
 from pathlib import Path
@@ -56,12 +58,30 @@ def load_spec(paper: str) -> dict:
     if not path.is_file():
         known = ", ".join(sorted(p.stem for p in SPEC_DIR.glob("*.yaml")))
         raise KeyError(f"no paper spec {path}; known papers: {known}")
-    return yaml.safe_load(path.read_text())
+    return copy.deepcopy(_parse_spec(path, path.stat().st_mtime_ns))
+
+
+@functools.lru_cache(maxsize=8)
+def _parse_spec(path: Path, mtime_ns: int) -> dict:  # parsed once per version of the file
+    return yaml.load(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+#: the spec sections that hold runs, in the order that decides which of two identical runs trains
+RUN_SECTIONS = ("runs", "flow_runs", "finetunes", "transfers", "public_weights")
+#: settings that do not change what a run learns (only what it records, or how it is grouped)
+_RECORDING_KEYS = ("run", "group", "curves")
 
 
 def spec_runs(spec: dict) -> dict[str, dict]:
-    """Every run of a spec: ``runs`` (trained from scratch) and ``finetunes`` (``init_from`` another)."""
-    return {**spec.get("runs", {}), **spec.get("finetunes", {})}
+    """Every run of a spec, section by section (``RUN_SECTIONS``): from scratch (``runs``,
+    ``flow_runs``) and from another run's weights (``finetunes``, ``transfers``, ``public_weights``)."""
+    out: dict[str, dict] = {}
+    for section in RUN_SECTIONS:
+        for name, run in (spec.get(section) or {}).items():
+            if name in out:
+                raise ValueError(f"run {name!r} is defined twice in the spec (in {section} and before)")
+            out[name] = run or {}
+    return out
 
 
 def run_settings(paper: str, run: str, profile: str | None = None, params: dict | None = None,
@@ -97,19 +117,91 @@ def run_dir(paper: str, run: str, profile: str) -> Path:
     return RUNS_DIR / profile / paper / run
 
 
+def run_plan(paper: str, run: str, profile: str | None = None, params: dict | None = None) -> dict:
+    """What ``run`` does at ``profile``: ``{"action": "train"}``, ``{"action": "same_as", "run": X}``
+    (identical to the earlier run X once the profile's stand-ins replace the paper's datasets: X's
+    results are its results) or ``{"action": "skip", "reason": ...}``.
+
+    A run is skipped when the profile leaves out its split (``<paper>.splits``) or its group
+    (``<paper>.skip_groups``), when its source run is skipped, or when it would fine-tune on the very
+    videos its source was trained on (Sports-1M -> Kinetics where one stand-in plays both).
+    """
+    params = params or config.load_params()
+    profile = profile or params["profile"]
+    runs = list(spec_runs(load_spec(paper)))
+    memo: dict[str, dict] = {}
+    resolved: dict[str, dict] = {}
+    keys: dict[str, tuple] = {}
+
+    def settings(name: str) -> dict:
+        if name not in resolved:
+            resolved[name] = run_settings(paper, name, profile, params)
+        return resolved[name]
+
+    def canonical(name: str) -> tuple:
+        if name in keys:
+            return keys[name]
+        s = settings(name)
+        key = {k: v for k, v in s.items() if k not in _RECORDING_KEYS}
+        key["dataset"] = config.data_role(s["dataset"], profile)
+        if s.get("init_from") in runs:
+            source = plan(s["init_from"])
+            key["init_from"] = source.get("run", s["init_from"])
+        keys[name] = tuple(sorted((k, json.dumps(v, sort_keys=True)) for k, v in key.items()))
+        return keys[name]
+
+    def plan(name: str) -> dict:
+        if name in memo:
+            return memo[name]
+        s = settings(name)
+        reason = None
+        splits = s.get("splits")
+        if splits is not None and s.get("split", 1) not in splits:
+            reason = f"split {s['split']} is not run at profile {profile} (params.yaml: {paper}.splits = {splits})"
+        elif s.get("group") in (s.get("skip_groups") or []):
+            reason = f"group {s['group']} is not run at profile {profile} (params.yaml: {paper}.skip_groups)"
+        elif s.get("init_from") in runs:
+            source = settings(s["init_from"])
+            if plan(s["init_from"])["action"] == "skip":
+                reason = f"its source run {s['init_from']} is not run at profile {profile}"
+            elif (source["dataset"] != s["dataset"]
+                  and config.data_role(source["dataset"], profile) == config.data_role(s["dataset"], profile)):
+                reason = (f"at profile {profile} one stand-in plays both {source['dataset']} and {s['dataset']}: fine-tuning "
+                          f"{s['init_from']} on it would train twice on the same videos")
+        if reason:
+            memo[name] = {"action": "skip", "reason": reason}
+            return memo[name]
+        key = canonical(name)
+        for earlier in runs[:runs.index(name)]:
+            if plan(earlier)["action"] == "train" and canonical(earlier) == key:
+                memo[name] = {"action": "same_as", "run": earlier}
+                return memo[name]
+        memo[name] = {"action": "train"}
+        return memo[name]
+
+    if run not in runs:
+        raise KeyError(f"{paper} has no run {run!r}; runs: {', '.join(runs)}")
+    return plan(run)
+
+
+def train_list(s: dict, params: dict | None = None):
+    """The training videos of a run (its ``settings``): its dataset role, split and class subset."""
+    return config.video_list(s["dataset"], s.get("split", 1), "train", s["profile"], params, num_classes=s.get("classes"))
+
+
 def _datasets(s: dict, params: dict) -> tuple[ClipDataset, ClipDataset, int]:
-    role, split, n = s["dataset"], s.get("split", 1), s.get("classes")
-    train_list = config.video_list(role, split, "train", s["profile"], params, num_classes=n)
-    test_list = config.video_list(role, split, "val" if role == "kinetics" else "test", s["profile"], params, num_classes=n)
+    train_videos = train_list(s, params)
+    test_videos = config.video_list(s["dataset"], s.get("split", 1), config.test_subset(s["dataset"]), s["profile"], params,
+                                    num_classes=s.get("classes"))
     flow = s.get("modality", "rgb") == "flow"
     norm = dict(zip(("mean", "std"), FLOW_PIXELS)) if flow else {}
     common = dict(decode_size=tuple(s["resize"]), cache_frames=s.get("cache_frames", False), progress=False,
-                  flow=config.flow_roots(role, s["profile"], params) if flow else None)
-    train_set = ClipDataset(train_list, s["clip_len"], s["stride"], "train", seed=s["seed"],
+                  flow=config.flow_roots(s["dataset"], s["profile"], params) if flow else None)
+    train_set = ClipDataset(train_videos, s["clip_len"], s["stride"], "train", seed=s["seed"],
                             transform=train_transform(s["crop"], flip=s.get("flip", False), flow=flow, **norm), **common)
-    test_set = ClipDataset(test_list, s["clip_len"], s["stride"], "test", num_clips=s["test_clips"],
+    test_set = ClipDataset(test_videos, s["clip_len"], s["stride"], "test", num_clips=s["test_clips"],
                            transform=test_transform(s["crop"], **norm), **common)
-    return train_set, test_set, train_list.num_classes
+    return train_set, test_set, train_videos.num_classes
 
 
 def _one_clip_per_video(test_set: ClipDataset, cache_frames: bool) -> ClipDataset:
@@ -118,27 +210,31 @@ def _one_clip_per_video(test_set: ClipDataset, cache_frames: bool) -> ClipDatase
                        cache_frames=cache_frames, flow=test_set.flow_roots)
 
 
-def build_model(paper: str, run: str, profile: str, num_classes: int | None = None, params: dict | None = None):
+def build_model(paper: str, run: str, profile: str, num_classes: int | None = None, params: dict | None = None,
+                settings: dict | None = None):
     """The run's model, freshly initialised (seeded by the run's seed), as its training starts from scratch."""
-    s = run_settings(paper, run, profile, params)
+    params = params or config.load_params()
+    s = settings or run_settings(paper, run, profile, params)
     torch.manual_seed(s["seed"])
-    n = num_classes if num_classes is not None else _num_classes(s, params or config.load_params())
+    n = num_classes if num_classes is not None else train_list(s, params).num_classes
     in_channels = 2 if s.get("modality", "rgb") == "flow" else 3
-    return create(s["model"], num_classes=n, width=s["width"], in_channels=in_channels, clip_len=s["clip_len"])
-
-
-def _num_classes(s: dict, params: dict) -> int:
-    return config.video_list(s["dataset"], s.get("split", 1), "train", s["profile"], params, num_classes=s.get("classes")).num_classes
+    extra = {"torchvision_compat": True} if s.get("torchvision_compat") else {}
+    return create(s["model"], num_classes=n, width=s["width"], in_channels=in_channels, clip_len=s["clip_len"], **extra)
 
 
 def load_model(paper: str, run: str, profile: str, params: dict | None = None):
-    """The run's trained model (``final.pt``, loaded with ``weights_only=True``), in eval mode."""
-    path = run_dir(paper, run, profile) / "final.pt"
+    """The run's trained model (``final.pt``, loaded with ``weights_only=True``), in eval mode.
+    A run that is the ``same_as`` another at this profile loads the other's weights."""
+    plan = run_plan(paper, run, profile, params)
+    if plan["action"] == "skip":
+        raise FileNotFoundError(f"run {run} is not trained at profile {profile}: {plan['reason']}")
+    trained = plan.get("run", run)
+    path = run_dir(paper, trained, profile) / "final.pt"
     if not path.is_file():
         raise FileNotFoundError(f"{path} does not exist: train the run first (`dvc repro` or "
-                                f"`python -m replicate.runs {paper} {run} --profile {profile}`)")
+                                f"`python -m replicate.runs {paper} {trained} --profile {profile}`)")
     state = torch.load(path, map_location="cpu", weights_only=True)
-    model = build_model(paper, run, profile, num_classes=state["fc.weight"].shape[0], params=params)
+    model = build_model(paper, trained, profile, num_classes=state["fc.weight"].shape[0], params=params)
     model.load_state_dict(state)
     return model.eval()
 
@@ -149,14 +245,15 @@ def _initialise(model, s: dict, params: dict) -> str | None:
     if not source:
         return None
     if source == "torchvision":
-        kwargs = {k: v for k, v in (("width", s["width"]),) if v != 1.0}
-        if kwargs:
+        if s["width"] != 1.0:
             raise ValueError(f"torchvision's weights are full width; run {s['run']} has width {s['width']}")
         state = load_torchvision_kinetics(s["model"]).state_dict()
     else:
-        path = run_dir(s["paper"], source, s["profile"]) / "final.pt"
+        known = source in spec_runs(load_spec(s["paper"]))
+        trained = run_plan(s["paper"], source, s["profile"], params).get("run", source) if known else source
+        path = run_dir(s["paper"], trained, s["profile"]) / "final.pt"
         if not path.is_file():
-            raise FileNotFoundError(f"run {s['run']} starts from run {source}, but {path} does not exist: train {source} first")
+            raise FileNotFoundError(f"run {s['run']} starts from run {trained}, but {path} does not exist: train {trained} first")
         state = torch.load(path, map_location="cpu", weights_only=True)
     own = model.state_dict()
     if state["fc.weight"].shape != own["fc.weight"].shape:
@@ -173,10 +270,17 @@ def train_run(paper: str, run: str, profile: str | None = None, params: dict | N
     params = params or config.load_params()
     s = run_settings(paper, run, profile, params)
     out = run_dir(paper, run, s["profile"])
+    plan = run_plan(paper, run, s["profile"], params)
+    if plan["action"] != "train":  # the folder records why nothing was trained (DVC still gets its output)
+        marker = {"paper": paper, "run": run, "profile": s["profile"],
+                  **({"same_as": plan["run"]} if plan["action"] == "same_as" else {"skipped": plan["reason"]})}
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "metrics.json").write_text(json.dumps(marker, indent=1) + "\n")
+        return marker
     config.ensure_data(s["profile"], params)
-    train_set, test_set, num_classes = _datasets(s, params)
-    model = build_model(paper, run, s["profile"], num_classes=num_classes, params=params)
-    _initialise(model, s, params)
+    model = build_model(paper, run, s["profile"], params=params, settings=s)
+    _initialise(model, s, params)  # before decoding any video: a missing source fails at once
+    train_set, test_set, _ = _datasets(s, params)
     cfg = TrainConfig(**{k: s[k] for k in _TRAIN_KEYS if k in s}, seed=s["seed"], val_every=1)
     # Runs that draw learning curves (tran2018 Figure 4) are validated after every epoch on one
     # centre clip per test video (clip error); the final numbers always use the full protocol.
@@ -213,13 +317,25 @@ def evaluate_run(paper: str, run: str, profile: str, params: dict | None = None,
 
 def load_video_scores(paper: str, run: str, profile: str) -> dict:
     """A run's per-video scores (``video_ids``, ``scores`` (V, C), ``labels``), for ``evaluate.fuse_streams``."""
+    marker = run_dir(paper, run, profile) / "metrics.json"
+    if marker.is_file():  # a run that is the same as another at this profile has the other's scores
+        run = json.loads(marker.read_text()).get("same_as", run)
     with np.load(run_dir(paper, run, profile) / "video_scores.npz") as z:
         return {"video_ids": z["video_ids"].tolist(), "scores": z["scores"], "labels": z["labels"]}
 
 
 def load_run(paper: str, run: str, profile: str) -> dict | None:
+    """A run's ``metrics.json``, or None before it ran. A run that is the ``same_as`` another at
+    this profile gives the other's metrics with ``"same_as"`` added; a skipped one gives
+    ``{"skipped": reason, ...}`` (no accuracies)."""
     path = run_dir(paper, run, profile) / "metrics.json"
-    return json.loads(path.read_text()) if path.is_file() else None
+    if not path.is_file():
+        return None
+    metrics = json.loads(path.read_text())
+    if "same_as" in metrics:
+        source = load_run(paper, metrics["same_as"], profile)
+        return None if source is None else {**source, "same_as": metrics["same_as"]}
+    return metrics
 
 
 def ensure_run(paper: str, run: str, profile: str, params: dict | None = None, progress: bool = False) -> dict:
@@ -230,10 +346,14 @@ def ensure_run(paper: str, run: str, profile: str, params: dict | None = None, p
     done = load_run(paper, run, profile)
     if done is not None:
         return done
+    plan = run_plan(paper, run, profile, params)
+    if plan["action"] == "same_as":
+        ensure_run(paper, plan["run"], profile, params, progress)
     source = run_settings(paper, run, profile, params).get("init_from")
-    if source and source != "torchvision":
+    if plan["action"] == "train" and source and source != "torchvision":
         ensure_run(paper, source, profile, params, progress)
-    return train_run(paper, run, profile, params, progress=progress)
+    train_run(paper, run, profile, params, progress=progress)
+    return load_run(paper, run, profile)
 
 
 def main(argv=None) -> int:
@@ -243,6 +363,10 @@ def main(argv=None) -> int:
     ap.add_argument("--profile", default=None)
     args = ap.parse_args(argv)
     res = train_run(args.paper, args.run, args.profile)
+    if "same_as" in res or "skipped" in res:
+        print(f"{args.paper}/{args.run} ({res['profile']}): not trained: "
+              + (f"same as {res['same_as']} at this profile" if "same_as" in res else res["skipped"]))
+        return 0
     print(f"{args.paper}/{args.run} ({res['profile']}): clip@1 {100 * res['clip@1']:.1f}  video@1 {100 * res['video@1']:.1f}  "
           f"video@5 {100 * res['video@5']:.1f}  ({res['train_seconds']:.0f} s)")
     return 0

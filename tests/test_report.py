@@ -286,3 +286,15 @@ def test_proportion_gap_interval():
     assert verdict(small["ci_low"], small["ci_high"]) == "inconclusive"
     with pytest.raises(ValueError, match="sample size"):
         proportion_gap(0.6, 0, 0.5, 10)
+
+
+def test_rows_carry_notes_and_untested_claims_say_why():
+    from replicate import report
+
+    df = report.compare_table([{"name": "ours", "paper_top1": 72.0, "ours_top1": 30.0, "note": "split 1 only"},
+                               {"name": "I3D", "paper_top1": 71.1, "reported": True}], ["top1"])
+    assert list(df["note"]) == ["split 1 only", report.REPORTED_ONLY]
+    skipped = report.not_run("32 frames above 8", "RGB 73.0 vs 72.0", "not trained: s1m_r2plus1d_34_f32")
+    table = report.claims_table([skipped])
+    assert table.loc[0, "verdict"] == report.NOT_RUN and "s1m_r2plus1d_34_f32" in table.loc[0, "ours"]
+    assert report.verdict_summary([skipped]).startswith(f"- **{report.NOT_RUN}** — 32 frames above 8: not trained")

@@ -57,3 +57,81 @@ def test_flow_roots_say_how_to_make_the_flow(tmp_path):
     params["real_data"]["ucf101"]["flow_root"] = str(tmp_path / "flow")
     with pytest.raises(config.DatasetError, match="replicate.data.flow --videos"):
         config.flow_roots("ucf101", "paper", params)
+
+
+# --- which runs a profile trains: the same run twice, skipped splits / groups / self-transfers ---
+def test_stand_in_roles_make_sports1m_runs_the_kinetics_ones_at_mini():
+    plan = lambda run, profile="mini": runs.run_plan("tran2018", run, profile)  # noqa: E731
+    assert config.data_role("sports1m", "mini") == "kinetics" and config.data_role("sports1m", "paper") == "sports1m"
+    assert plan("s1m_r2plus1d_34") == {"action": "same_as", "run": "r2plus1d_34"}
+    assert plan("s1m_r2plus1d_34_flow") == {"action": "same_as", "run": "r2plus1d_34_flow"}
+    # a transfer from an aliased source is the same as the transfer from the source itself
+    assert plan("ucf101_s1_rgb_from_s1m") == {"action": "same_as", "run": "ucf101_s1_rgb_from_kinetics"}
+    assert plan("ucf101_s1_rgb_from_kinetics") == {"action": "train"}
+    # Sports-1M -> Kinetics on one stand-in would train twice on the same videos
+    assert plan("r2plus1d_34_from_s1m")["action"] == "skip"
+    assert "same videos" in plan("r2plus1d_34_from_s1m")["reason"]
+    # the profile's splits and skipped groups
+    assert "split 2" in plan("hmdb51_s2_flow_from_kinetics")["reason"]
+    assert "table3_32frame" in plan("s1m_r2plus1d_34_f32")["reason"]
+    # on real data every role is itself: everything trains
+    for run in ("s1m_r2plus1d_34", "r2plus1d_34_from_s1m", "hmdb51_s3_flow_from_s1m", "s1m_r2plus1d_34_flow_f32"):
+        assert plan(run, "paper") == {"action": "train"}, run
+
+
+def _toy_spec(tmp_path, monkeypatch, spec: dict) -> None:
+    import yaml
+
+    (tmp_path / "toy.yaml").write_text(yaml.safe_dump(spec))
+    monkeypatch.setattr(runs, "SPEC_DIR", tmp_path)
+    monkeypatch.setattr(runs, "RUNS_DIR", tmp_path / "runs")
+
+
+TOY_SETTINGS = {"dataset": "ucf101", "clip_len": 8, "stride": 1, "resize": [128, 171], "crop": 112, "test_clips": 2}
+
+
+def test_identical_runs_train_once_and_markers_say_why(tmp_path, monkeypatch):
+    _toy_spec(tmp_path, monkeypatch, {
+        "settings": TOY_SETTINGS,
+        "runs": {"a": {"model": "r3d_18", "curves": True}, "b": {"model": "r3d_18"}, "c": {"model": "r3d_18", "clip_len": 16},
+                 "d": {"model": "r3d_18", "split": 3}},
+    })
+    params = config.load_params()
+    params["profiles"]["mini"] = {**params["profiles"]["mini"], "toy": {"splits": [1, 2]}}
+    assert runs.run_plan("toy", "b", "mini", params) == {"action": "same_as", "run": "a"}  # curves only records
+    assert runs.run_plan("toy", "c", "mini", params) == {"action": "train"}
+    assert runs.run_plan("toy", "d", "mini", params)["action"] == "skip"
+    # markers: nothing is trained (no data is even read), the folder says why, load_run follows
+    marker = runs.train_run("toy", "d", "mini", params)
+    assert "split 3" in marker["skipped"] and runs.load_run("toy", "d", "mini")["skipped"] == marker["skipped"]
+    runs.train_run("toy", "b", "mini", params)
+    assert runs.load_run("toy", "b", "mini") is None  # its source has not run yet
+    (tmp_path / "runs/mini/toy/a").mkdir(parents=True)
+    (tmp_path / "runs/mini/toy/a/metrics.json").write_text('{"run": "a", "video@1": 0.5}')
+    assert runs.load_run("toy", "b", "mini") == {"run": "a", "video@1": 0.5, "same_as": "a"}
+    with pytest.raises(FileNotFoundError, match="not trained at profile mini"):
+        runs.load_model("toy", "d", "mini", params)
+
+
+def test_public_weights_runs_start_from_torchvision_files_in_the_hub_cache(tmp_path, monkeypatch):
+    """Table 5's `pretrained` rows: torchvision's Kinetics-400 file (here a randomly initialised
+    torchvision r2plus1d_18 saved where torch.hub keeps it) loads through the compatibility option."""
+    import torchvision.models.video as tv_video
+
+    from replicate.models import pretrained
+
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
+    params = config.load_params()
+    s = runs.run_settings("tran2018", "tv_r2plus1d_18_ucf101", "mini", params)
+    assert (s["width"], s["init_from"], s["torchvision_compat"], s["classes"]) == (1.0, "torchvision", True, None)
+    model = runs.build_model("tran2018", s["run"], "mini", num_classes=12, params=params, settings=s)
+    with pytest.raises(FileNotFoundError, match="copy it to exactly that path"):
+        runs._initialise(model, s, params)  # offline, nothing in the cache: says which file goes where
+    path = pretrained.weights_path("r2plus1d_18")
+    path.parent.mkdir(parents=True)
+    torch.manual_seed(1)
+    reference = tv_video.r2plus1d_18()
+    torch.save(reference.state_dict(), path)
+    assert runs._initialise(model, s, params) == "torchvision"
+    torch.testing.assert_close(model.layer3[1].conv2[0][3].weight, reference.layer3[1].conv2[0][3].weight)
+    assert model.fc.out_features == 12  # a fresh classifier for the target's classes

@@ -202,13 +202,104 @@ stats
 '''),
 ]
 
+STREAMS_INTRO = """
+**How the rows are made.** R(2+1)D-34 is trained from scratch on RGB clips and, separately, on the stored
+Farneback optical flow (2 channels per frame, `dvc repro flow@<role>`); the two-stream row averages the two
+streams' video scores (`replicate.evaluate.fuse_streams`). At the synthetic profiles one stand-in (the Kinetics
+role) plays both Sports-1M and Kinetics (`config.STANDIN_FOR`), so rows that become the same run say so in their
+note, and runs that would fine-tune a model on its own training videos are not trained. Claims are tested as in
+Table 2 (paired bootstrap over test videos, 95% CI); a claim whose rows this profile does not train is
+**not run at this profile**, with the reason. Each run is trained once, from one seed: the intervals do not
+cover the spread between training runs, which at `mini` is several points.
+"""
+
+TABLE3 = [
+    ("md", """
+# tran2018 Table 3: R(2+1)D-34 on Sports-1M (RGB, flow, two-stream; 8 and 32 frames)
+
+The paper trains R(2+1)D-34 and an R3D-34 baseline from scratch on Sports-1M and reports clip@1, video@1 and
+video@5 (100 clips per video at test). Rows quoted from other work (DeepVideo, C3D, P3D ...) are shown as the paper
+prints them and marked *reported only (not trained)*. At `mini` the 32-frame rows are not trained (their cost is in
+`params.yaml`); the clip-length effect is tested in Figure 5.
+""" + STREAMS_INTRO),
+    ("params", PARAMS),
+    ("code", IGNORE + '''
+from replicate.papers import tran2018
+tran2018.transfer_settings_table(profile)  # what was trained at this profile, beside the paper's setting
+'''),
+    ("code", IGNORE + '''
+table, results = tran2018.stream_table("table3", profile)
+table
+'''),
+    ("code", IGNORE + '''
+claims = tran2018.stream_claims("table3", results)
+tran2018.write(table, "table3", profile, claims=claims)
+from IPython.display import Markdown
+Markdown(tran2018.verdicts_markdown(claims))
+'''),
+]
+
+TABLE4 = [
+    ("md", """
+# tran2018 Table 4: R(2+1)D-34 on Kinetics, from scratch and pretrained on Sports-1M
+
+top1 / top5 are video@1 / video@5 (10 clips per video). The I3D rows are quoted from other work (*reported only*).
+The Sports-1M-pretrained rows fine-tune the Table 3 models on Kinetics (lr 0.001, / 10 every 4 epochs, 15 epochs
+in the paper; fewer at `mini`, see `params.yaml`).
+""" + STREAMS_INTRO),
+    ("params", PARAMS),
+    ("code", IGNORE + '''
+from replicate.papers import tran2018
+table, results = tran2018.stream_table("table4", profile)
+table
+'''),
+    ("code", IGNORE + '''
+claims = tran2018.stream_claims("table4", results)
+tran2018.write(table, "table4", profile, claims=claims)
+from IPython.display import Markdown
+Markdown(tran2018.verdicts_markdown(claims))
+'''),
+]
+
+TABLE5 = [
+    ("md", """
+# tran2018 Table 5: fine-tuning on UCF101 and HMDB51 (mean over the 3 splits)
+
+The pretrained R(2+1)D-34 streams (Kinetics, and Sports-1M: Tables 3-4) are fine-tuned on each target, and the
+video@1 of each split's test set is averaged over the splits the profile runs (`params.yaml`: `tran2018.splits`;
+`mini` runs split 1 only, and says so in the note). The fine-tuning schedule for UCF101 / HMDB51 is not printed;
+we assume the paper's Kinetics fine-tuning recipe (lr 0.001, / 10 every 4 epochs, 15 epochs), shortened at `mini`.
+
+`pretrained = True` adds rows fine-tuned from **torchvision's public Kinetics-400 weights** (R3D-18, MC3-18,
+R(2+1)D-18, full width; the compatibility option for R(2+1)D-18). Nothing is downloaded: when the files are not in
+the torch hub cache the error says which file to put where.
+""" + STREAMS_INTRO),
+    ("params", PARAMS + 'pretrained = False  # True: add rows from torchvision\'s Kinetics-400 weights (must be in the hub cache)\n'),
+    ("code", IGNORE + '''
+from replicate.papers import tran2018
+table, results = tran2018.table5(profile, pretrained=pretrained)
+table
+'''),
+    ("code", IGNORE + '''
+tran2018.write_figure(tran2018.table5_figure(table), "table5", profile)
+'''),
+    ("code", IGNORE + '''
+claims = tran2018.table5_claims(results)
+tran2018.write(table, "table5", profile, claims=claims)
+from IPython.display import Markdown
+Markdown(tran2018.verdicts_markdown(claims))
+'''),
+]
+
+
 if __name__ == "__main__":
     import sys
 
     wanted = set(sys.argv[1:])  # notebook names to write (default: all)
     nbdir = ROOT / "notebooks" / "tran2018"
     for name, cells in (("table1", TABLE1), ("table2", TABLE2), ("figure3", FIGURE3), ("figure4", FIGURE4),
-                        ("figure5", FIGURE5), ("figure6", FIGURE6)):
+                        ("figure5", FIGURE5), ("figure6", FIGURE6), ("table3", TABLE3), ("table4", TABLE4),
+                        ("table5", TABLE5)):
         if wanted and name not in wanted:
             continue
         notebook(cells, nbdir / f"{name}.ipynb")

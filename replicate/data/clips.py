@@ -299,17 +299,19 @@ class ClipDataset(Dataset):
         self.flow_roots = (Path(flow[0]), Path(flow[1])) if flow is not None else None
         if self.flow_roots is not None:
             self._flow_files = {}
-            for sample, num_frames in list(self.videos):
+            readable = []
+            for sample, num_frames in self.videos:
                 try:
                     path = flow_path(sample.path, *self.flow_roots)
                 except ValueError as exc:
                     raise DatasetError(str(exc)) from None
                 if path.is_file():
                     self._flow_files[str(sample.path)] = path
+                    readable.append((sample, num_frames))
                 else:
-                    self.videos.remove((sample, num_frames))
                     self.broken.append((sample, f"no optical flow file {path} (generate it with: python -m "
                                                 f"replicate.data.flow --videos {self.flow_roots[0]} --out {self.flow_roots[1]})"))
+            self.videos = readable
         if self.broken:
             paths = ", ".join(str(sample.path) for sample, _ in self.broken[:5])
             more = " ..." if len(self.broken) > 5 else ""

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .. import config, report, runs
+from .. import config, evaluate, report, runs
 from ..flops import count_flops, count_params
 from ..models import create
 from ..models.video_resnet import layer_output_shapes
@@ -199,14 +199,9 @@ def figure4(run_metrics: dict[str, dict]):
     return fig
 
 
-def _train_list(m: dict):
-    s = m["settings"]
-    return config.video_list(s["dataset"], s.get("split", 1), "train", m["profile"], num_classes=s.get("classes"))
-
-
 def _train_clips(m: dict) -> int:
     """Training clips per epoch of a run: its readable training videos (one clip each)."""
-    return len(_train_list(m)) - m["skipped_videos"]["train"]
+    return len(runs.train_list(m["settings"])) - m["skipped_videos"]["train"]
 
 
 def figure4_summary(run_metrics: dict[str, dict], n_boot: int = 2000) -> pd.DataFrame:
@@ -239,7 +234,7 @@ def settings_table(run_metrics: dict[str, dict]) -> pd.DataFrame:
     paper = spec()["settings"]
     first = next(iter(run_metrics.values()))
     s = first["settings"]
-    train = _train_list(first)
+    train = runs.train_list(s)
     minutes = sum(m["train_seconds"] for m in run_metrics.values()) / 60
     rows = [
         ("dataset", f"{paper['dataset']} (400 classes)", f"{s['dataset']} role, profile {first['profile']}"
@@ -449,3 +444,185 @@ def filter_statistics(r2plus1d, r3d, r2plus1d_init, r3d_init) -> pd.DataFrame:
                      "neighbour correlation, at init": _neighbour_correlation(fresh.reshape(-1, 7, 7, 3)),
                      "share of weights beyond +-0.3 (clipped in the figure)": float(np.mean(np.abs(trained) >= 1.0))})
     return pd.DataFrame(rows).set_index("filters")
+
+
+# ----------------------------------------------------------------------------- Tables 3-5
+STREAMS = ("rgb", "flow")
+
+
+def row_label(row: dict) -> str:
+    """A row's name in our tables: ``"<name>, <pretraining>"`` where the paper repeats names across pretrainings."""
+    return f"{row['name']}, {row['pretraining']}" if "pretraining" in row else row["name"]
+
+
+def stream_result(row: dict, profile: str, **fill) -> dict:
+    """Our numbers for one row of Tables 3-5: its RGB run, its flow run, or both fused (two-stream).
+
+    ``fill`` completes run-name templates (``{dataset}``, ``{split}``). Returns ``clip@1`` (None
+    for two-stream, as the paper prints none), ``video@1``, ``video@5`` (fractions), ``correct``
+    (test video id -> top-1 correct, for the claims), ``runs`` (stream -> run) and ``trained``
+    (stream -> the run whose weights it is: another one where the profile's stand-ins make two
+    runs identical); or ``{"skipped": reason}`` when the profile does not train a stream.
+    """
+    names = {k: row[k].format(**fill) for k in STREAMS if k in row}
+    if not names:
+        raise ValueError(f"row {row_label(row)!r} names no run (rgb: / flow:) and is not reported_only")
+    metrics = {k: runs.ensure_run(PAPER, n, profile) for k, n in names.items()}
+    for k, m in metrics.items():
+        if "skipped" in m:
+            return {"skipped": f"{names[k]}: {m['skipped']}"}
+    scores = {k: runs.load_video_scores(PAPER, n, profile) for k, n in names.items()}
+    if len(names) == 2:  # tran2018's two-stream: the average of the streams' video scores
+        fused = evaluate.fuse_streams([scores["rgb"], scores["flow"]])
+        out = {"clip@1": None, "video@1": fused["video@1"], "video@5": fused["video@5"]}
+        ids, correct = fused["video_ids"], fused["video_correct"]
+    else:
+        (k, m), = metrics.items()
+        out = {key: m[key] for key in ("clip@1", "video@1", "video@5")}
+        ids = scores[k]["video_ids"]
+        correct = (np.asarray(scores[k]["scores"]).argmax(1) == np.asarray(scores[k]["labels"])).tolist()
+    out["correct"] = {str(i): bool(c) for i, c in zip(ids, correct)}
+    out["runs"] = names
+    out["trained"] = {k: m.get("same_as", names[k]) for k, m in metrics.items()}
+    return out
+
+
+def _shared_note(res: dict, profile: str) -> str:
+    shared = [f"{r} = {res['trained'][k]}" for k, r in res["runs"].items() if res["trained"][k] != r]
+    return f"at {profile} the same run{'s' if len(shared) > 1 else ''} as: {', '.join(shared)}" if shared else ""
+
+
+def stream_table(table: str, profile: str) -> tuple[pd.DataFrame, dict[str, dict]]:
+    """Table 3 or 4: paper vs ours per row (``metrics`` in the spec), and our per-row results for the claims."""
+    t = spec()["tables"][table]
+    rows, results = [], {}
+    for r in t["rows"]:
+        rec = {"name": row_label(r), **{f"paper_{metric}": r.get(col) for col, metric in t["metrics"].items()}}
+        if r.get("reported_only"):
+            rows.append({**rec, "reported": True})
+            continue
+        res = results[rec["name"]] = stream_result(r, profile)
+        if "skipped" in res:
+            rec["note"] = f"not trained at {profile}: {res['skipped']}"
+        else:
+            rec.update({f"ours_{m}": None if res[m] is None else 100 * res[m] for m in t["metrics"].values()})
+            rec["note"] = _shared_note(res, profile)
+        rows.append(rec)
+    return report.compare_table(rows, list(t["metrics"].values())).round(1), results
+
+
+def _merge_splits(per_split: dict[int, dict]) -> dict:
+    """Table 5's number for one row and target: the mean over the splits run; correctness keyed by (split, video)."""
+    done = {k: v for k, v in per_split.items() if "skipped" not in v}
+    if not done:
+        return {"skipped": next(iter(per_split.values()))["skipped"]}
+    return {
+        "video@1": float(np.mean([v["video@1"] for v in done.values()])),
+        "splits": sorted(done),
+        "correct": {f"s{k}:{vid}": c for k, v in done.items() for vid, c in v["correct"].items()},
+        "runs": {f"s{k}:{s}": r for k, v in done.items() for s, r in v["runs"].items()},
+        "trained": {f"s{k}:{s}": r for k, v in done.items() for s, r in v["trained"].items()},
+    }
+
+
+def table5(profile: str, pretrained: bool = False) -> tuple[pd.DataFrame, dict[str, dict[str, dict]]]:
+    """Table 5: video@1 on each target, the mean over the splits the profile runs, paper vs ours.
+
+    ``pretrained=True`` adds rows fine-tuned from torchvision's public Kinetics-400 weights
+    (split 1; the weights must be in the torch hub cache: the error says where).
+    Returns the table and, per target, our per-row results (for :func:`stream_claims`).
+    """
+    t = spec()["tables"]["table5"]
+    extra = [{**r, "public": True} for r in t["public_weights"]] if pretrained else []
+    rows, results = [], {ds: {} for ds in t["datasets"]}
+    for r in t["rows"] + extra:
+        rec = {"name": row_label(r), **{f"paper_{ds}": r.get(ds) for ds in t["datasets"]}}
+        if r.get("reported_only"):
+            rows.append({**rec, "reported": True})
+            continue
+        notes = []
+        for ds in t["datasets"]:
+            splits = [1] if r.get("public") else t["splits"]
+            res = results[ds][rec["name"]] = _merge_splits({k: stream_result(r, profile, dataset=ds, split=k) for k in splits})
+            if "skipped" in res:
+                notes.append(f"{ds} not trained at {profile}: {res['skipped']}")
+                continue
+            rec[f"ours_{ds}"] = 100 * res["video@1"]
+            if len(res["splits"]) < len(splits):
+                notes.append(f"{ds}: split{'s' if len(res['splits']) > 1 else ''} {', '.join(map(str, res['splits']))} only")
+        shared = _shared_note(results[t["datasets"][0]][rec["name"]], profile) if "skipped" not in results[t["datasets"][0]][rec["name"]] else ""
+        rec["note"] = "; ".join(notes + ([shared.replace("s1:", "")] if shared else []))
+        rows.append(rec)
+    return report.compare_table(rows, list(t["datasets"])).round(1), results
+
+
+def stream_claims(table: str, results: dict[str, dict], scope: str = "", n_boot: int = 2000) -> list[dict]:
+    """The table's claims on our rows: a paired bootstrap of video@1 over the test videos both rows
+    share, or ``not run`` (with the reason) where the profile trained a row not at all, or trained
+    both rows as the very same runs (Sports-1M vs Kinetics pretraining on one stand-in)."""
+    out = []
+    for c in spec()["tables"][table]["claims"]:
+        cid = f"{c['id']} ({scope})" if scope else c["id"]
+        a, b = results[c["a"]], results[c["b"]]
+        skipped = [f"{name}: {res['skipped']}" for name, res in ((c["a"], a), (c["b"], b)) if "skipped" in res]
+        if skipped:
+            out.append(report.not_run(cid, c["text"], "not trained: " + skipped[0]))
+            continue
+        if sorted(a["trained"].values()) == sorted(b["trained"].values()):
+            out.append(report.not_run(cid, c["text"], f"both rows are the same trained runs at this profile "
+                                      f"({', '.join(sorted(set(a['trained'].values())))}): one stand-in plays both datasets"))
+            continue
+        common = sorted(set(a["correct"]) & set(b["correct"]))
+        correct = {c["a"]: [a["correct"][v] for v in common], c["b"]: [b["correct"][v] for v in common]}
+        claim = report.Claim(cid, c["text"], c["kind"], c["a"], c["b"])
+        out.append(report.evaluate_claim(claim, correct, n_boot=n_boot, seed=0))
+    return out
+
+
+def table5_claims(results: dict[str, dict[str, dict]], n_boot: int = 2000) -> list[dict]:
+    """Table 5's claims, tested on each target separately."""
+    return [c for ds, res in results.items() for c in stream_claims("table5", res, scope=ds, n_boot=n_boot)]
+
+
+def transfer_settings_table(profile: str) -> pd.DataFrame:
+    """What Tables 3-5 trained at this profile, beside the paper (pretraining and fine-tuning recipes, targets)."""
+    sp = spec()
+    paper = sp["settings"]
+    pre = runs.run_settings(PAPER, "r2plus1d_34_flow", profile)
+    ft = runs.run_settings(PAPER, "ucf101_s1_rgb_from_kinetics", profile)
+    paper_ft = {**paper, **sp["transfers"]["ucf101_s1_rgb_from_kinetics"]}
+    splits = ft.get("splits") or sp["tables"]["table5"]["splits"]
+    sizes = []
+    for ds in sp["tables"]["table5"]["datasets"]:
+        s = {**ft, "dataset": ds}
+        train = runs.train_list(s)
+        test = config.video_list(ds, 1, config.test_subset(ds), profile, num_classes=s.get("classes"))
+        sizes.append(f"{ds}: {train.num_classes} classes, {len(train)} / {len(test)}")
+    rows = [
+        ("Sports-1M role", "Sports-1M (487 classes, 1.1M videos)",
+         f"{config.data_role('sports1m', profile)} role" + (" (the same stand-in as Kinetics)" if config.data_role("sports1m", profile) != "sports1m" else "")),
+        ("Kinetics role", "Kinetics (400 classes)", f"{pre['dataset']} role" + (f", first {pre['classes']} classes" if pre.get("classes") else "")),
+        ("model", "R(2+1)D-34 (R3D-34 baseline)", f"R(2+1)D-34 at width {pre['width']}"),
+        ("clip (frames x crop)", f"{paper['clip_len']} (and 32) x {paper['crop']}", f"{pre['clip_len']} x {pre['crop']}"),
+        ("pretraining epochs (lr / 10 every)", "Sports-1M 50 (10), Kinetics 45 (10)", f"{pre['epochs']} ({pre['step_epochs']})"),
+        ("flow", "Farneback, 2 channels per frame", "Farneback (flow stage), 2 channels, +-20 px"),
+        ("fine-tuning epochs (lr / 10 every), lr", f"{paper_ft['epochs']} ({paper_ft['step_epochs']}), {paper_ft['lr']}",
+         f"{ft['epochs']} ({ft['step_epochs']}), {ft['lr']}"),
+        ("targets (train / test videos, split 1)", "UCF101 101 classes, HMDB51 51 classes", "; ".join(sizes)),
+        ("splits averaged (Table 5)", "1, 2, 3", ", ".join(map(str, splits))),
+        ("two-stream", "average of the RGB and flow scores", "average of the RGB and flow video scores"),
+    ]
+    return pd.DataFrame(rows, columns=["setting", "paper", "ours"]).set_index("setting")
+
+
+def table5_figure(table: pd.DataFrame):
+    """Paper vs ours per target (bars), our R(2+1)D rows only."""
+    ours = table[table["note"] != report.REPORTED_ONLY]
+    fig = _new_figure((11, 3.8))
+    datasets = spec()["tables"]["table5"]["datasets"]
+    for i, ds in enumerate(datasets):
+        report.paper_vs_ours_bars(ours, ds, ax=fig.add_subplot(1, len(datasets), i + 1))
+        fig.axes[-1].set_title(ds)
+    fig.suptitle("tran2018 Table 5: video@1 after fine-tuning (paper vs ours)")
+    fig.tight_layout()
+    return fig
