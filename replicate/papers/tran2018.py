@@ -550,8 +550,8 @@ def table5(profile: str, pretrained: bool = False) -> tuple[pd.DataFrame, dict[s
             rec[f"ours_{ds}"] = 100 * res["video@1"]
             if len(res["splits"]) < len(splits):
                 notes.append(f"{ds}: split{'s' if len(res['splits']) > 1 else ''} {', '.join(map(str, res['splits']))} only")
-        shared = _shared_note(results[t["datasets"][0]][rec["name"]], profile) if "skipped" not in results[t["datasets"][0]][rec["name"]] else ""
-        rec["note"] = "; ".join(notes + ([shared.replace("s1:", "")] if shared else []))
+        shared = [_shared_note(results[ds][rec["name"]], profile) for ds in t["datasets"] if "skipped" not in results[ds][rec["name"]]]
+        rec["note"] = "; ".join(notes + [s for s in shared if s])
         rows.append(rec)
     return report.compare_table(rows, list(t["datasets"])).round(1), results
 
@@ -592,12 +592,13 @@ def transfer_settings_table(profile: str) -> pd.DataFrame:
     ft = runs.run_settings(PAPER, "ucf101_s1_rgb_from_kinetics", profile)
     paper_ft = {**paper, **sp["transfers"]["ucf101_s1_rgb_from_kinetics"]}
     splits = ft.get("splits") or sp["tables"]["table5"]["splits"]
-    sizes = []
+    sizes, chance = [], [f"{pre['dataset']} {100 / runs.train_list(pre).num_classes:.1f}%"]
     for ds in sp["tables"]["table5"]["datasets"]:
         s = {**ft, "dataset": ds}
         train = runs.train_list(s)
         test = config.video_list(ds, 1, config.test_subset(ds), profile, num_classes=s.get("classes"))
         sizes.append(f"{ds}: {train.num_classes} classes, {len(train)} / {len(test)}")
+        chance.append(f"{ds} {100 / train.num_classes:.1f}%")
     rows = [
         ("Sports-1M role", "Sports-1M (487 classes, 1.1M videos)",
          f"{config.data_role('sports1m', profile)} role" + (" (the same stand-in as Kinetics)" if config.data_role("sports1m", profile) != "sports1m" else "")),
@@ -611,18 +612,24 @@ def transfer_settings_table(profile: str) -> pd.DataFrame:
         ("targets (train / test videos, split 1)", "UCF101 101 classes, HMDB51 51 classes", "; ".join(sizes)),
         ("splits averaged (Table 5)", "1, 2, 3", ", ".join(map(str, splits))),
         ("two-stream", "average of the RGB and flow scores", "average of the RGB and flow video scores"),
+        ("chance (video@1)", "Kinetics 0.25%, UCF101 1.0%, HMDB51 2.0%", ", ".join(chance)),
     ]
     return pd.DataFrame(rows, columns=["setting", "paper", "ours"]).set_index("setting")
 
 
-def table5_figure(table: pd.DataFrame):
-    """Paper vs ours per target (bars), our R(2+1)D rows only."""
+def table5_figure(table: pd.DataFrame, profile: str):
+    """Paper vs ours per target (bars), our R(2+1)D rows only, with the target's chance level at this profile."""
     ours = table[table["note"] != report.REPORTED_ONLY]
     fig = _new_figure((11, 3.8))
     datasets = spec()["tables"]["table5"]["datasets"]
+    ft = runs.run_settings(PAPER, "ucf101_s1_rgb_from_kinetics", profile)
     for i, ds in enumerate(datasets):
-        report.paper_vs_ours_bars(ours, ds, ax=fig.add_subplot(1, len(datasets), i + 1))
-        fig.axes[-1].set_title(ds)
+        ax = fig.add_subplot(1, len(datasets), i + 1)
+        report.paper_vs_ours_bars(ours, ds, ax=ax)
+        ax.axhline(100 / runs.train_list({**ft, "dataset": ds}).num_classes, color="k", ls=":", lw=1, label="chance (ours)")
+        ax.set_title(ds)
+        ax.set_ylabel("video@1 (%)")
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.suptitle("tran2018 Table 5: video@1 after fine-tuning (paper vs ours)")
     fig.tight_layout()
     return fig
