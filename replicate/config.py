@@ -133,12 +133,6 @@ def flow_roots(role: str, profile: str | None = None, params: dict | None = None
         role = data_role(role, profile)
         video_root, flow_root = root / role / "videos", root / "flow" / role
         how = f"`dvc repro flow@{role}`"
-        if profile == "smoke" and not flow_root.is_dir() and video_root.is_dir():
-            # a notebook run standalone at smoke (CI) computes the tiny stand-ins' flow itself, as
-            # ensure_data generates their videos; at mini the pipeline's flow stage is the way
-            from .data.flow import compute_flow_tree
-
-            compute_flow_tree(video_root, flow_root, method=params.get("flow_method", "farneback"), workers=2)
     else:
         cfg = params.get("real_data", {}).get(role, {})
         if "flow_root" not in cfg:
@@ -179,3 +173,19 @@ def ensure_data(profile: str, params: dict | None = None) -> None:
         from .data import standins  # lazy: generating is rare, and standins pulls in the renderer
 
         standins.build_all(root, prof["data"], prof["video"], seed=params["seed"], workers=2)
+
+
+def ensure_flow(role: str, profile: str, params: dict | None = None) -> None:
+    """Compute the optical flow of a ``smoke`` stand-in if it is not there yet, as :func:`ensure_data`
+    generates its videos, so that a notebook runs standalone in CI. At ``mini`` the pipeline's
+    ``flow@<role>`` stage is the way (minutes of CPU); real data: ``python -m replicate.data.flow``."""
+    params = params or load_params()
+    if profile != "smoke":
+        return
+    role = data_role(role, profile)
+    root = data_dir(profile, params)
+    video_root, flow_root = root / role / "videos", root / "flow" / role
+    if video_root.is_dir() and not flow_root.is_dir():
+        from .data.flow import compute_flow_tree  # lazy: OpenCV is only needed here
+
+        compute_flow_tree(video_root, flow_root, method=params.get("flow_method", "farneback"), workers=2)

@@ -20,6 +20,12 @@ Outputs (``runs/<profile>/<paper>/<run>/``): ``checkpoint.pt`` (resumable), ``fi
 video@1, video@5, per-video correctness for the bootstrap, parameters, FLOPs, settings) and
 ``video_scores.npz`` (per-video mean softmax scores, for two-stream fusion).
 
+The spec holds a paper's whole design; :func:`run_plan` says what a run does at a profile. A run
+the profile leaves out (a split, a group) or one that is identical to an earlier run once the
+stand-ins replace the paper's datasets (Sports-1M and Kinetics are one stand-in) is not trained:
+its folder holds only a ``metrics.json`` that says ``skipped`` (why) or ``same_as`` (which run),
+and :func:`load_run` / :func:`load_model` follow ``same_as``.
+
     python -m replicate.runs tran2018 r3d_18 --profile mini   # what the DVC train stages call
 """
 from __future__ import annotations
@@ -194,6 +200,8 @@ def _datasets(s: dict, params: dict) -> tuple[ClipDataset, ClipDataset, int]:
     test_videos = config.video_list(s["dataset"], s.get("split", 1), config.test_subset(s["dataset"]), s["profile"], params,
                                     num_classes=s.get("classes"))
     flow = s.get("modality", "rgb") == "flow"
+    if flow:
+        config.ensure_flow(s["dataset"], s["profile"], params)
     norm = dict(zip(("mean", "std"), FLOW_PIXELS)) if flow else {}
     common = dict(decode_size=tuple(s["resize"]), cache_frames=s.get("cache_frames", False), progress=False,
                   flow=config.flow_roots(s["dataset"], s["profile"], params) if flow else None)

@@ -220,56 +220,44 @@ Table 2), and there RGB comes out ahead. An RGB-vs-flow verdict at `mini` is abo
 paper's datasets.
 """
 
-TABLE3 = [
-    ("md", """
+def stream_table_cells(name: str, intro: str) -> list[tuple[str, str]]:
+    """Tables 3 and 4: settings, paper vs ours per row, verdicts (the same cells, another table)."""
+    return [
+        ("md", intro + STREAMS_INTRO),
+        ("params", PARAMS),
+        ("code", IGNORE + '''
+from replicate.papers import tran2018
+tran2018.transfer_settings_table(profile)  # what was trained at this profile, beside the paper's setting
+'''),
+        ("code", IGNORE + f'''
+table, results = tran2018.stream_table("{name}", profile)
+table
+'''),
+        ("code", IGNORE + f'''
+claims = tran2018.stream_claims("{name}", results)
+tran2018.write(table, "{name}", profile, claims=claims)
+from IPython.display import Markdown
+Markdown(tran2018.verdicts_markdown(claims))
+'''),
+    ]
+
+
+TABLE3 = stream_table_cells("table3", """
 # tran2018 Table 3: R(2+1)D-34 on Sports-1M (RGB, flow, two-stream; 8 and 32 frames)
 
 The paper trains R(2+1)D-34 and an R3D-34 baseline from scratch on Sports-1M and reports clip@1, video@1 and
 video@5 (100 clips per video at test). Rows quoted from other work (DeepVideo, C3D, P3D ...) are shown as the paper
 prints them and marked *reported only (not trained)*. At `mini` the 32-frame rows are not trained (their cost is in
 `params.yaml`); the clip-length effect is tested in Figure 5.
-""" + STREAMS_INTRO),
-    ("params", PARAMS),
-    ("code", IGNORE + '''
-from replicate.papers import tran2018
-tran2018.transfer_settings_table(profile)  # what was trained at this profile, beside the paper's setting
-'''),
-    ("code", IGNORE + '''
-table, results = tran2018.stream_table("table3", profile)
-table
-'''),
-    ("code", IGNORE + '''
-claims = tran2018.stream_claims("table3", results)
-tran2018.write(table, "table3", profile, claims=claims)
-from IPython.display import Markdown
-Markdown(tran2018.verdicts_markdown(claims))
-'''),
-]
+""")
 
-TABLE4 = [
-    ("md", """
+TABLE4 = stream_table_cells("table4", """
 # tran2018 Table 4: R(2+1)D-34 on Kinetics, from scratch and pretrained on Sports-1M
 
 top1 / top5 are video@1 / video@5 (10 clips per video). The I3D rows are quoted from other work (*reported only*).
 The Sports-1M-pretrained rows fine-tune the Table 3 models on Kinetics (lr 0.001, / 10 every 4 epochs, 15 epochs
 in the paper; fewer at `mini`, see `params.yaml`).
-""" + STREAMS_INTRO),
-    ("params", PARAMS),
-    ("code", IGNORE + '''
-from replicate.papers import tran2018
-tran2018.transfer_settings_table(profile)  # what was trained at this profile, beside the paper's setting
-'''),
-    ("code", IGNORE + '''
-table, results = tran2018.stream_table("table4", profile)
-table
-'''),
-    ("code", IGNORE + '''
-claims = tran2018.stream_claims("table4", results)
-tran2018.write(table, "table4", profile, claims=claims)
-from IPython.display import Markdown
-Markdown(tran2018.verdicts_markdown(claims))
-'''),
-]
+""")
 
 TABLE5 = [
     ("md", """
