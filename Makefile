@@ -9,14 +9,16 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export DVC_NO_ANALYTICS := 1
 export DVC_NO_UPDATER := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# --no-cache-dir: torch's CUDA wheels are several GB; a fresh machine gains nothing from a second
+# copy in pip's cache, and a CI disk can be short ("No space left on device")
 
 .PHONY: study test env bench notebooks clean-env
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -r requirements.txt
-	$(BIN)/pip install -q --no-deps -e .
+	$(BIN)/pip install -q --no-cache-dir --upgrade pip
+	$(BIN)/pip install -q --no-cache-dir -r requirements.txt
+	$(BIN)/pip install -q --no-cache-dir --no-deps -e .
 	touch $(STAMP)
 
 env: $(STAMP)

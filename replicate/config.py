@@ -47,6 +47,17 @@ def data_dir(profile: str, params: dict | None = None) -> Path:
     return (root if root.is_absolute() else REPO_ROOT / root) / profile
 
 
+def frame_cache_dir(params: dict | None = None) -> Path | None:
+    """Where runs with ``cache_frames`` keep decoded frames between runs (``params.yaml:
+    frame_cache_dir``; ``null``: decode in every run). A speed cache only: deleting it changes no result."""
+    params = params or load_params()
+    folder = params.get("frame_cache_dir")
+    if not folder:
+        return None
+    folder = Path(folder).expanduser()
+    return folder if folder.is_absolute() else REPO_ROOT / folder
+
+
 def data_role(role: str, profile: str | None = None, params: dict | None = None) -> str:
     """The role whose data ``role`` reads under ``profile``: itself on real data, its stand-in's
     role at the synthetic profiles (``sports1m`` -> ``kinetics``)."""

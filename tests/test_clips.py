@@ -388,6 +388,43 @@ def test_cached_frames_keep_decode_failures(video_dir, tmp_path, good, failing_d
     assert [s.video_id for s in dataset.decode_failures] == ["bad"]
 
 
+def test_frame_cache_dir_lets_the_next_dataset_load_instead_of_decode(video_dir, tmp_path, good, monkeypatch, caplog):
+    store = tmp_path / "frames"
+    kwargs = dict(clip_len=8, mode="test", num_clips=2, decode_size=(24, 32), cache_frames=True, frame_cache_dir=store)
+    first = ClipDataset(good, **kwargs)
+    entries = sorted(store.rglob("*.npy"))
+    assert len(entries) == len(good) and not list(store.rglob("*.tmp"))
+
+    def no_decoding(*args, **kwargs):
+        raise AssertionError("decoded a video whose frames are in the frame cache")
+
+    monkeypatch.setattr(clips_module, "read_frames", no_decoding)
+    second = ClipDataset(good, **kwargs)
+    for i in range(len(first)):
+        assert torch.equal(first[i]["clip"], second[i]["clip"])
+    monkeypatch.undo()
+
+    # another decode size is another entry; a damaged entry is decoded again, with a warning
+    ClipDataset(good, **{**kwargs, "decode_size": (32, 32)})
+    assert len(list(store.rglob("*.npy"))) == 2 * len(good)
+    entries[0].write_bytes(b"torn")
+    with caplog.at_level(logging.WARNING, logger="replicate.data.clips"):
+        third = ClipDataset(good, **kwargs)
+    assert any("unreadable" in r.getMessage() for r in caplog.records)
+    for i in range(len(first)):
+        assert torch.equal(first[i]["clip"], third[i]["clip"])
+
+    # a video rewritten in place (new content, new modification time) is not served from the old entry
+    edited = tmp_path / "edited.mp4"
+    shutil.copy(video_dir / "long.mp4", edited)
+    sample = [VideoSample(edited, 0, "edited")]
+    before = ClipDataset(sample, **kwargs)[0]["clip"]
+    frames = np.full((LENGTHS["long"], H, W, 3), 200, np.uint8)
+    write_video(edited, frames)
+    after = ClipDataset(sample, **kwargs)[0]["clip"]
+    assert not torch.equal(before, after) and abs(float(after.mean()) - 200 / 255) < 0.02
+
+
 def test_cache_over_the_memory_limit_decodes_on_the_fly(good, caplog):
     with caplog.at_level(logging.WARNING, logger="replicate.data.clips"):
         dataset = ClipDataset(good, clip_len=8, cache_frames=True, cache_limit_bytes=1000)

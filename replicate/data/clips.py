@@ -20,10 +20,12 @@ decoding a clip is logged once and replaced (train) or skipped (test, see
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
 import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -246,6 +248,11 @@ class ClipDataset(Dataset):
     For small datasets (the embedded ``mini`` ones: decoding costs as much CPU as a 3D
     ResNet's training step there). Forked DataLoader workers share the frames. If the frames
     would need more than ``cache_limit_bytes`` it warns and decodes per clip instead.
+    ``frame_cache_dir`` keeps those frames on disk too, one ``.npy`` per video (about 1 MB for a
+    ``mini`` video), so the next dataset over the same videos -- the next run of the study --
+    loads them instead of decoding: about 10x faster. Entries are keyed by the source file's
+    path, size and modification time, the decode size and the probed length, so an edited or
+    re-generated video is decoded again; stale entries are never read (delete the folder freely).
 
     ``flow=(video_root, flow_root)`` makes a flow-stream dataset (tran2018's R(2+1)D-Flow): the
     same clips of the same videos, read from the optical flow stored beside them
@@ -275,6 +282,7 @@ class ClipDataset(Dataset):
         cache_frames: bool = False,
         cache_limit_bytes: int = 8 << 30,
         flow: tuple[str | os.PathLike, str | os.PathLike] | None = None,
+        frame_cache_dir: str | os.PathLike | None = None,
     ):
         if mode not in DATASET_MODES:
             raise ValueError(f"unknown dataset mode {mode!r}; valid modes: {', '.join(DATASET_MODES)}")
@@ -336,6 +344,7 @@ class ClipDataset(Dataset):
             torch.zeros(len(self.videos), 2, dtype=torch.int32).share_memory_() if isinstance(decode_size, int) else None
         )
         self._frames: list[np.ndarray | VideoReadError] | None = None
+        self.frame_cache_dir = Path(frame_cache_dir) if frame_cache_dir is not None else None
         if cache_frames:
             self._cache_all_frames(cache_limit_bytes, progress)
 
@@ -352,7 +361,7 @@ class ClipDataset(Dataset):
 
         def decode(video: int) -> np.ndarray | VideoReadError:
             try:
-                return self._read_whole(video, sizes[video])
+                return self._read_whole_cached(video, sizes[video])
             except VideoReadError as exc:  # raised again, like a live decode failure, when a clip asks for it
                 return exc
 
@@ -455,6 +464,36 @@ class ClipDataset(Dataset):
         reader = open_video(sample.path, width=size[1], height=size[0])
         reader._replicate_path = str(sample.path)
         return read_frames(reader, range(min(num_frames, len(reader))))
+
+    def _read_whole_cached(self, video: int, size: tuple[int, int]) -> np.ndarray:
+        """:meth:`_read_whole` through ``frame_cache_dir`` (when set): load the stored frames, or read
+        and store them. A failure is not stored: a broken video fails again, as fast, next time."""
+        if self.frame_cache_dir is None:
+            return self._read_whole(video, size)
+        sample, num_frames = self.videos[video]
+        source = self._flow_files[str(sample.path)] if self.flow_roots is not None else Path(sample.path)
+        stat = source.stat()
+        key = hashlib.sha1(json.dumps([str(source.resolve()), stat.st_size, stat.st_mtime_ns, list(size), num_frames,
+                                       "flow" if self.flow_roots is not None else "rgb"]).encode()).hexdigest()
+        path = self.frame_cache_dir / key[:2] / f"{key}.npy"
+        if path.is_file():
+            try:
+                return np.load(path)
+            except (OSError, ValueError) as exc:  # damaged (disk full?): read the video again, below
+                log.warning("frame cache entry %s is unreadable (%s); decoding %s again", path, exc, source)
+        frames = self._read_whole(video, size)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # written under a unique name, then renamed: a killed run or a concurrent one never leaves a torn entry
+        tmp = path.with_name(f"{path.stem}.{os.getpid()}.{threading.get_ident()}.tmp")
+        try:
+            with open(tmp, "wb") as fh:
+                np.save(fh, frames)
+            os.replace(tmp, path)
+        except OSError as exc:  # a full or read-only disk costs speed, never the run
+            tmp.unlink(missing_ok=True)
+            log.warning("cannot store decoded frames in %s (%s); continuing without the frame cache", path.parent, exc)
+            self.frame_cache_dir = None  # one warning, not one per video
+        return frames
 
     def _read_flow(self, video: int, size: tuple[int, int]) -> np.ndarray:
         sample = self.videos[video][0]

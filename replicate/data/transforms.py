@@ -29,7 +29,6 @@ from typing import Union
 
 import numpy as np
 import torch
-import torchvision.transforms.v2.functional as TF
 
 Rng = Union[np.random.Generator, torch.Generator]
 Clip = Union[np.ndarray, torch.Tensor]
@@ -89,6 +88,10 @@ def short_side_size(height: int, width: int, short_side: int) -> tuple[int, int]
 def _resize(clip: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     if tuple(clip.shape[1:3]) == size:  # already there (e.g. resized while decoding): no copy
         return clip
+    # imported here: torchvision.transforms.v2 costs ~1.5 s of start-up (it pulls in torch._dynamo),
+    # and runs that decode at their size (decode_size) never resize afterwards
+    import torchvision.transforms.v2.functional as TF
+
     # torchvision resizes (..., C, H, W); antialias matches what PIL/ffmpeg downscaling does
     resized = TF.resize(clip.permute(0, 3, 1, 2), list(size), antialias=True)
     return resized.permute(0, 2, 3, 1)
