@@ -361,6 +361,22 @@ def test_average_clip_scores():
         average_clip_scores(scores, [0, 1])
 
 
+def test_sizes_decord_cannot_resize_to_are_decoded_native_then_resized(tmp_path):
+    # decord fails to resize a 96-pixel-wide video to width 48 while decoding (replicate.data.video,
+    # _DECORD_RESIZE_BUG); such videos must still be read at the asked size, with the right frames
+    frames = np.zeros((12, 64, 96, 3), np.uint8)
+    frames[:] = (4 * np.arange(12) + 2).astype(np.uint8)[:, None, None, None]
+    write_video(tmp_path / "v.mp4", frames)
+    sample = [VideoSample(tmp_path / "v.mp4", 0, "v")]
+    for cache in (False, True):
+        dataset = ClipDataset(sample, clip_len=4, mode="test", num_clips=2, decode_size=(32, 48), cache_frames=cache)
+        assert not dataset.broken
+        for i in range(2):
+            clip = dataset[i]["clip"]
+            numbers = _frame_numbers(clip)
+            assert clip.shape == (3, 4, 32, 48) and numbers == list(range(numbers[0], numbers[0] + 4))
+
+
 # --------------------------------------------------------------------------- frame cache
 
 

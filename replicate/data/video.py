@@ -13,6 +13,11 @@ from pathlib import Path
 import numpy as np
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mkv", ".webm", ".mov")
+# decord fails on some output sizes when it resizes while decoding: from a 64x96 video, widths 48
+# and 24 fail at any height while 49, 44 and 32 work ("DECORDArrayCopyFromTo: The size must exactly
+# match": its scaled frame buffer comes out padded). Such a batch is decoded at the native size and
+# resized afterwards (antialiased, as transforms.Resize), so these videos are read, not lost as "truncated".
+_DECORD_RESIZE_BUG = "DECORDArrayCopyFromTo"
 
 
 class VideoReadError(RuntimeError):
@@ -49,6 +54,7 @@ def open_video(path: os.PathLike | str, width: int = -1, height: int = -1):
         raise VideoReadError(path, f"decoder could not open it ({str(exc).splitlines()[0][:200]})") from None
     if len(reader) == 0:
         raise VideoReadError(path, "container holds no video frames")
+    reader._replicate_path, reader._replicate_size = str(path), (height, width)
     return reader
 
 
@@ -75,12 +81,26 @@ def read_frames(path_or_reader, indices, width: int = -1, height: int = -1) -> n
     try:
         return reader.get_batch(indices).asnumpy()
     except Exception as exc:  # truncated stream: the index says frames exist, the bytes do not
+        size = getattr(reader, "_replicate_size", (-1, -1))
+        if _DECORD_RESIZE_BUG in str(exc) and size != (-1, -1) and path.is_file():
+            return _decode_native_then_resize(path, indices, size)
         raise VideoReadError(path, f"decoding failed, file is probably truncated ({str(exc).splitlines()[0][:200]})") from None
+
+
+def _decode_native_then_resize(path: Path, indices: list[int], size: tuple[int, int]) -> np.ndarray:
+    """The frames at ``indices`` decoded at the native size, then resized to ``size`` = (h, w);
+    for the sizes decord cannot resize to itself (``_DECORD_RESIZE_BUG``)."""
+    from .transforms import Resize  # lazy: torch, only for this rare path
+
+    height, width = size
+    native = read_frames(open_video(path), indices)
+    if height <= 0 or width <= 0:  # decord's -1: keep that side's native length
+        height, width = (native.shape[1] if height <= 0 else height), (native.shape[2] if width <= 0 else width)
+    return Resize((height, width))(native).numpy()
 
 
 def read_all_frames(path: os.PathLike | str, width: int = -1, height: int = -1) -> np.ndarray:
     reader = open_video(path, width, height)
-    reader._replicate_path = str(path)
     return read_frames(reader, range(len(reader)))
 
 
