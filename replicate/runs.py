@@ -45,7 +45,7 @@ from . import config
 
 # torch and the training stack are imported by the functions that build, train or load a model,
 # not here: a DVC stage whose run is not trained at its profile (same_as / skipped: 27 of the 66
-# stages at mini) then writes its marker in ~0.3 s instead of ~4 s of imports.
+# stages at mini) then writes its marker in 0.15 s instead of ~4 s of imports.
 if TYPE_CHECKING:
     from .data.clips import ClipDataset
 

@@ -39,13 +39,16 @@ from tqdm import tqdm
 from replicate.data.samples import DatasetError, VideoSample
 from replicate.data.transforms import Rng, ToTensorCTHW, randint, short_side_size
 from replicate.data.flow import flow_path, load_flow, resize_flow
-from replicate.data.video import VideoReadError, open_video, read_frames
+from replicate.data.video import VideoReadError, decoder_version, open_video, read_frames
 
 log = logging.getLogger(__name__)
 
 SAMPLING_MODES = ("random", "uniform", "all")
 DATASET_MODES = ("train", "test")
 _PROGRESS_MIN_VIDEOS = 200  # below this, probing takes well under a second: no bar
+# Part of every frame-cache key, with decord's version: bump it when what _read_whole returns for the
+# same file changes (another resize, another flow decoding), so that no run reads frames of the old code.
+FRAME_CACHE_FORMAT = 1
 _CACHE_VERSION = 1
 
 ProbeResult = tuple[list[tuple[VideoSample, int]], list[tuple[VideoSample, str]]]
@@ -251,8 +254,9 @@ class ClipDataset(Dataset):
     ``frame_cache_dir`` keeps those frames on disk too, one ``.npy`` per video (about 1 MB for a
     ``mini`` video), so the next dataset over the same videos -- the next run of the study --
     loads them instead of decoding: about 10x faster. Entries are keyed by the source file's
-    path, size and modification time, the decode size and the probed length, so an edited or
-    re-generated video is decoded again; stale entries are never read (delete the folder freely).
+    path, size and modification time, the decode size and the probed length, decord's version and
+    :data:`FRAME_CACHE_FORMAT`, so an edited or re-generated video, another decoder or changed
+    decoding code reads afresh; stale entries are never read (delete the folder freely).
 
     ``flow=(video_root, flow_root)`` makes a flow-stream dataset (tran2018's R(2+1)D-Flow): the
     same clips of the same videos, read from the optical flow stored beside them
@@ -474,7 +478,8 @@ class ClipDataset(Dataset):
         source = self._flow_files[str(sample.path)] if self.flow_roots is not None else Path(sample.path)
         stat = source.stat()
         key = hashlib.sha1(json.dumps([str(source.resolve()), stat.st_size, stat.st_mtime_ns, list(size), num_frames,
-                                       "flow" if self.flow_roots is not None else "rgb"]).encode()).hexdigest()
+                                       "flow" if self.flow_roots is not None else "rgb", FRAME_CACHE_FORMAT,
+                                       decoder_version()]).encode()).hexdigest()
         path = self.frame_cache_dir / key[:2] / f"{key}.npy"
         if path.is_file():
             try:

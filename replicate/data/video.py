@@ -40,6 +40,11 @@ def _decord():
     return decord
 
 
+def decoder_version() -> str:
+    """decord's version: part of the key of anything that stores decoded frames (the frame cache)."""
+    return _decord().__version__
+
+
 def open_video(path: os.PathLike | str, width: int = -1, height: int = -1):
     """Open ``path`` with decord, optionally resizing on decode. Raises :class:`VideoReadError`."""
     path = Path(path)
