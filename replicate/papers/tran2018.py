@@ -584,19 +584,27 @@ def table5_claims(results: dict[str, dict[str, dict]], n_boot: int = 2000) -> li
     return [c for ds, res in results.items() for c in stream_claims("table5", res, scope=ds, n_boot=n_boot)]
 
 
+#: the fine-tuning run whose settings stand for all Table 5 fine-tunes (they differ only in target, split, stream)
+_FINETUNE_EXAMPLE = "ucf101_s1_rgb_from_kinetics"
+
+
+def _target_train_lists(profile: str) -> dict:
+    """Table 5's targets -> the training video list a fine-tune uses at this profile (split 1)."""
+    ft = runs.run_settings(PAPER, _FINETUNE_EXAMPLE, profile)
+    return {ds: runs.train_list({**ft, "dataset": ds}) for ds in spec()["tables"]["table5"]["datasets"]}
+
+
 def transfer_settings_table(profile: str) -> pd.DataFrame:
     """What Tables 3-5 trained at this profile, beside the paper (pretraining and fine-tuning recipes, targets)."""
     sp = spec()
     paper = sp["settings"]
     pre = runs.run_settings(PAPER, "r2plus1d_34_flow", profile)
-    ft = runs.run_settings(PAPER, "ucf101_s1_rgb_from_kinetics", profile)
-    paper_ft = {**paper, **sp["transfers"]["ucf101_s1_rgb_from_kinetics"]}
+    ft = runs.run_settings(PAPER, _FINETUNE_EXAMPLE, profile)
+    paper_ft = {**paper, **sp["transfers"][_FINETUNE_EXAMPLE]}
     splits = ft.get("splits") or sp["tables"]["table5"]["splits"]
     sizes, chance = [], [f"{pre['dataset']} {100 / runs.train_list(pre).num_classes:.1f}%"]
-    for ds in sp["tables"]["table5"]["datasets"]:
-        s = {**ft, "dataset": ds}
-        train = runs.train_list(s)
-        test = config.video_list(ds, 1, config.test_subset(ds), profile, num_classes=s.get("classes"))
+    for ds, train in _target_train_lists(profile).items():
+        test = config.video_list(ds, 1, config.test_subset(ds), profile, num_classes=ft.get("classes"))
         sizes.append(f"{ds}: {train.num_classes} classes, {len(train)} / {len(test)}")
         chance.append(f"{ds} {100 / train.num_classes:.1f}%")
     rows = [
@@ -621,12 +629,11 @@ def table5_figure(table: pd.DataFrame, profile: str):
     """Paper vs ours per target (bars), our R(2+1)D rows only, with the target's chance level at this profile."""
     ours = table[table["note"] != report.REPORTED_ONLY]
     fig = _new_figure((11, 3.8))
-    datasets = spec()["tables"]["table5"]["datasets"]
-    ft = runs.run_settings(PAPER, "ucf101_s1_rgb_from_kinetics", profile)
-    for i, ds in enumerate(datasets):
-        ax = fig.add_subplot(1, len(datasets), i + 1)
+    targets = _target_train_lists(profile)
+    for i, (ds, train) in enumerate(targets.items()):
+        ax = fig.add_subplot(1, len(targets), i + 1)
         report.paper_vs_ours_bars(ours, ds, ax=ax)
-        ax.axhline(100 / runs.train_list({**ft, "dataset": ds}).num_classes, color="k", ls=":", lw=1, label="chance (ours)")
+        ax.axhline(100 / train.num_classes, color="k", ls=":", lw=1, label="chance (ours)")
         ax.set_title(ds)
         ax.set_ylabel("video@1 (%)")
         ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
