@@ -13,6 +13,8 @@ def test_accuracies_average_clip_scores_per_video():
     out = accuracies(scores, torch.tensor([0, 0, 1, 1]), labels=[0, 2])
     assert out["clip@1"] == pytest.approx(0.75) and out["video@1"] == 1.0
     assert out["video_correct"] == [True, True] and out["video_labels"] == [0, 2]
+    # per-video clip accuracy (what clip@1 claims are tested on): video 0 has 1 of 2 clips right
+    assert out["video_clip_acc"] == [0.5, 1.0]
     torch.testing.assert_close(out["video_scores"][0], torch.tensor([0.55, 0.45, 0.0]))
 
 

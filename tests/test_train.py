@@ -21,6 +21,7 @@ import torch
 import torch.distributed as dist
 
 from _ddp_worker import DDP_CONFIG, datasets, run, tiny_model
+from replicate.evaluate import cpu_has_bf16
 from replicate.train import TrainConfig, fit, lr_factor
 
 WORKER = Path(__file__).with_name("_ddp_worker.py")
@@ -104,6 +105,37 @@ def test_same_seed_gives_identical_history_and_weights(data, cosine_run):
     again = fit(model, train, COSINE, progress=False, val_set=val)
     assert _untimed(again) == _untimed(history)
     _assert_same_tensors(model.state_dict(), weights)
+
+
+@pytest.mark.skipif(not cpu_has_bf16(), reason="this CPU has no native bf16 (AVX512-BF16 / AMX)")
+def test_bf16_same_seed_gives_identical_metrics_and_differs_from_fp32(data, cosine_run):
+    train, val = data
+    runs_bf16 = []
+    for _ in range(2):
+        model = tiny_model()
+        runs_bf16.append((_untimed(fit(model, train, replace(COSINE, precision="bf16"), progress=False, val_set=val)),
+                          model.state_dict()))
+    assert runs_bf16[0][0] == runs_bf16[1][0]
+    _assert_same_tensors(runs_bf16[0][1], runs_bf16[1][1])
+    assert runs_bf16[0][0] != _untimed(cosine_run[0])  # bf16 really ran (fp32 gives other numbers)
+
+
+def test_bf16_falls_back_to_fp32_with_one_warning_without_native_bf16(monkeypatch, caplog):
+    from replicate import evaluate
+
+    monkeypatch.setattr(evaluate, "cpu_has_bf16", lambda: False)
+    monkeypatch.setattr(evaluate, "_warned_fallback", False)
+    cpu = torch.device("cpu")
+    with caplog.at_level("WARNING", logger="replicate.evaluate"):
+        assert evaluate.effective_precision("bf16", cpu) == "fp32"
+        assert evaluate.effective_precision("bf16", cpu) == "fp32"
+        with evaluate.autocast(cpu, "bf16"):
+            assert not torch.is_autocast_enabled("cpu")
+    assert sum("no native bf16" in r.message for r in caplog.records) == 1
+    with pytest.raises(ValueError, match="unknown precision 'fp16'"):
+        evaluate.effective_precision("fp16", cpu)
+    with pytest.raises(ValueError, match="unknown precision"):
+        fit(tiny_model(), None, replace(COSINE, precision="half"))
 
 
 def test_validation_does_not_change_training(data, cosine_run):
