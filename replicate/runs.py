@@ -15,10 +15,17 @@ changing the other runs. ``modality: flow`` trains the flow stream on the stored
 weight but a classifier of another size), ``init_from: torchvision`` from torchvision's public
 Kinetics-400 weights (``replicate.models.pretrained``).
 
-Outputs (``runs/<profile>/<paper>/<run>/``): ``checkpoint.pt`` (resumable), ``final.pt``,
-``history.json`` (per-epoch train/val loss and accuracy), ``metrics.json`` (clip@1,
-video@1, video@5, per-video correctness for the bootstrap, parameters, FLOPs, settings) and
-``video_scores.npz`` (per-video mean softmax scores, for two-stream fusion).
+Seeds: a profile trains every run ``seeds`` times (``params.yaml: profiles.<profile>.seeds``; the
+``mini`` study 3, so that a verdict can include the spread between training runs), seed index
+``k`` with seed ``params.yaml: seed`` + k, each in its own folder. A run that starts from another
+run's weights starts seed ``k`` from the source's seed ``k``.
+
+Outputs (``runs/<profile>/<paper>/<run>/seed<k>/``): ``checkpoint.pt`` (resumable), ``final.pt``,
+``history.json`` (per-epoch train/val loss and accuracy), ``metrics.json`` (clip@1, video@1,
+video@5, the final train accuracy, per test video -- keyed by video id -- its correctness and
+clip accuracy for the verdicts, parameters, FLOPs, settings, the software it ran on) and
+``video_scores.npz`` (per-video mean softmax scores, for two-stream fusion). :func:`load_run`
+gives a run's seeds together: means, seed standard deviations, and every seed's metrics.
 
 The spec holds a paper's whole design; :func:`run_plan` says what a run does at a profile. A run
 the profile leaves out (a split, a group) or one that is identical to an earlier run once the
@@ -26,7 +33,7 @@ stand-ins replace the paper's datasets (Sports-1M and Kinetics are one stand-in)
 its folder holds only a ``metrics.json`` that says ``skipped`` (why) or ``same_as`` (which run),
 and :func:`load_run` / :func:`load_model` follow ``same_as``.
 
-    python -m replicate.runs tran2018 r3d_18 --profile mini   # what the DVC train stages call
+    python -m replicate.runs tran2018 r3d_18 --profile mini   # what the DVC train stages call (every seed)
 """
 from __future__ import annotations
 
@@ -34,6 +41,7 @@ import argparse
 import copy
 import functools
 import json
+import platform
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -53,7 +61,7 @@ SPEC_DIR = Path(__file__).resolve().parent / "papers"
 RUNS_DIR = config.REPO_ROOT / "runs"
 #: settings keys that TrainConfig takes directly
 _TRAIN_KEYS = ("epochs", "batch_size", "lr", "momentum", "nesterov", "weight_decay", "schedule", "warmup_epochs",
-               "step_epochs", "gamma", "num_workers")
+               "step_epochs", "gamma", "num_workers", "precision")
 
 
 def load_spec(paper: str) -> dict:
@@ -110,14 +118,34 @@ def run_settings(paper: str, run: str, profile: str | None = None, params: dict 
     s["crop"] = round(s["crop"] * scale["space"])
     s["resize"] = [round(x * scale["space"]) for x in s["resize"]]
     s["clip_len"] = max(1, round(s["clip_len"] * scale["time"]))
+    # profile-wide: the precision of every forward pass, and how many seeds each run trains
+    s.update({"precision": prof.get("precision", "fp32"), "seeds": prof.get("seeds", 1)})
     s.update(paper_over)  # what a factor cannot scale: epochs, batch size, test clips ...
     s.update(group_over)
     s.update({"paper": paper, "run": run, "profile": profile, "seed": params.get("seed", 0)})
     return s
 
 
+def seed_indices(s: dict) -> list[int]:
+    """The seed indices a run trains at its profile (its settings' ``seeds``): 0, 1, ..."""
+    n = s.get("seeds", 1)
+    if not isinstance(n, int) or n < 1:
+        raise ValueError(f"seeds must be a whole number >= 1 (params.yaml: profiles.<profile>.seeds), got {n!r}")
+    return list(range(n))
+
+
+def seed_settings(s: dict, k: int) -> dict:
+    """A run's settings for its seed index ``k``: seed ``params.yaml: seed`` + k."""
+    return {**s, "seed": s["seed"] + k, "seed_index": k}
+
+
 def run_dir(paper: str, run: str, profile: str) -> Path:
     return RUNS_DIR / profile / paper / run
+
+
+def seed_dir(paper: str, run: str, profile: str, k: int) -> Path:
+    """Where seed index ``k`` of a run keeps its checkpoints and metrics."""
+    return run_dir(paper, run, profile) / f"seed{k}"
 
 
 def run_plan(paper: str, run: str, profile: str | None = None, params: dict | None = None) -> dict:
@@ -235,20 +263,20 @@ def build_model(paper: str, run: str, profile: str, num_classes: int | None = No
     torch.manual_seed(s["seed"])
     n = num_classes if num_classes is not None else train_list(s, params).num_classes
     in_channels = 2 if s.get("modality", "rgb") == "flow" else 3
-    extra = {"torchvision_compat": True} if s.get("torchvision_compat") else {}
+    extra = {k: True for k in ("torchvision_compat", "zero_init_residual") if s.get(k)}
     return create(s["model"], num_classes=n, width=s["width"], in_channels=in_channels, clip_len=s["clip_len"], **extra)
 
 
-def load_model(paper: str, run: str, profile: str, params: dict | None = None):
-    """The run's trained model (``final.pt``, loaded with ``weights_only=True``), in eval mode.
-    A run that is the ``same_as`` another at this profile loads the other's weights."""
+def load_model(paper: str, run: str, profile: str, params: dict | None = None, seed: int = 0):
+    """The run's trained model of seed index ``seed`` (``final.pt``, loaded with ``weights_only=True``),
+    in eval mode. A run that is the ``same_as`` another at this profile loads the other's weights."""
     import torch
 
     plan = run_plan(paper, run, profile, params)
     if plan["action"] == "skip":
         raise FileNotFoundError(f"run {run} is not trained at profile {profile}: {plan['reason']}")
     trained = plan.get("run", run)
-    path = run_dir(paper, trained, profile) / "final.pt"
+    path = seed_dir(paper, trained, profile, seed) / "final.pt"
     if not path.is_file():
         raise FileNotFoundError(f"{path} does not exist: train the run first (`dvc repro` or "
                                 f"`python -m replicate.runs {paper} {trained} --profile {profile}`)")
@@ -274,9 +302,10 @@ def _initialise(model, s: dict, params: dict) -> str | None:
     else:
         known = source in spec_runs(load_spec(s["paper"]))
         trained = run_plan(s["paper"], source, s["profile"], params).get("run", source) if known else source
-        path = run_dir(s["paper"], trained, s["profile"]) / "final.pt"
+        path = seed_dir(s["paper"], trained, s["profile"], s.get("seed_index", 0)) / "final.pt"
         if not path.is_file():
-            raise FileNotFoundError(f"run {s['run']} starts from run {trained}, but {path} does not exist: train {trained} first")
+            raise FileNotFoundError(f"run {s['run']} (seed index {s.get('seed_index', 0)}) starts from run {trained}, "
+                                    f"but {path} does not exist: train {trained} first")
         state = torch.load(path, map_location="cpu", weights_only=True)
     own = model.state_dict()
     if state["fc.weight"].shape != own["fc.weight"].shape:
@@ -287,9 +316,24 @@ def _initialise(model, s: dict, params: dict) -> str | None:
     return source
 
 
+def _environment(precision: str) -> dict:
+    """The software and arithmetic a run was made with: a digit from another build may differ."""
+    import torch
+    import torchvision
+
+    from .data.video import decoder_version
+    from .evaluate import default_device, effective_precision
+
+    return {"torch": torch.__version__, "torchvision": torchvision.__version__, "decord": decoder_version(),
+            "python": platform.python_version(), "threads": torch.get_num_threads(),
+            "device": str(default_device()), "precision": effective_precision(precision, default_device())}
+
+
 def train_run(paper: str, run: str, profile: str | None = None, params: dict | None = None,
-              progress: bool = True) -> dict:
-    """Train and evaluate one run (resuming an interrupted one); returns and writes its metrics."""
+              progress: bool = True, seeds: list[int] | None = None) -> dict:
+    """Train and evaluate every seed of one run (each resuming an interrupted one, a finished seed
+    kept); writes each seed's metrics and returns :func:`load_run`'s view of them. ``seeds``:
+    only these seed indices."""
     params = params or config.load_params()
     s = run_settings(paper, run, profile, params)
     out = run_dir(paper, run, s["profile"])
@@ -300,10 +344,21 @@ def train_run(paper: str, run: str, profile: str | None = None, params: dict | N
         out.mkdir(parents=True, exist_ok=True)
         (out / "metrics.json").write_text(json.dumps(marker, indent=1) + "\n")
         return marker
+    (out / "metrics.json").unlink(missing_ok=True)  # a marker from when this run was not trained here
+    for k in seeds if seeds is not None else seed_indices(s):
+        if not (seed_dir(paper, run, s["profile"], k) / "metrics.json").is_file():
+            _train_seed(seed_settings(s, k), params, progress)
+    return load_run(paper, run, s["profile"])
+
+
+def _train_seed(s: dict, params: dict, progress: bool) -> dict:
+    """Train, evaluate and store one seed of a run (``s``: its :func:`seed_settings`)."""
     from .evaluate import evaluate
     from .flops import count_flops, count_params
     from .train import TrainConfig, fit
 
+    paper, run, k = s["paper"], s["run"], s["seed_index"]
+    out = seed_dir(paper, run, s["profile"], k)
     config.ensure_data(s["profile"], params)
     model = build_model(paper, run, s["profile"], params=params, settings=s)
     _initialise(model, s, params)  # before decoding any video: a missing source fails at once
@@ -314,71 +369,137 @@ def train_run(paper: str, run: str, profile: str | None = None, params: dict | N
     curve_set = _one_clip_per_video(test_set, s.get("cache_frames", False)) if s.get("curves") else None
     t0 = time.time()
     history = fit(model, train_set, cfg, progress=progress, val_set=curve_set, out_dir=out, resume=True)
-    metrics = evaluate(model, test_set)
+    metrics = evaluate(model, test_set, precision=s["precision"])
+    # every per-video record is keyed by video id: the verdicts match rows by id, never by position
+    video_ids = [test_set.video_ids[i] for i in metrics["video_order"]]
     np.savez(out / "video_scores.npz", scores=metrics["video_scores"].numpy(), labels=np.asarray(metrics["video_labels"]),
-             video_ids=np.asarray([test_set.video_ids[i] for i in metrics["video_order"]]))
+             video_ids=np.asarray(video_ids))
     shape = (2 if s.get("modality", "rgb") == "flow" else 3, s["clip_len"], s["crop"], s["crop"])
     result = {
-        "paper": paper, "run": run, "profile": s["profile"], "settings": s,
+        "paper": paper, "run": run, "profile": s["profile"], "seed_index": k, "settings": s,
         "clip@1": metrics["clip@1"], "video@1": metrics["video@1"], "video@5": metrics["video@5"], "loss": metrics.get("loss"),
+        "train_acc": history[-1]["train_acc"] if history else None,
         "num_test_videos": metrics["num_videos"], "num_test_clips": metrics["num_clips"],
-        "video_correct": metrics["video_correct"],
-        "test_video_ids": list(test_set.video_ids),
+        "test_video_ids": video_ids,
+        "video_correct": [int(c) for c in metrics["video_correct"]],
+        "video_clip_acc": metrics["video_clip_acc"],
         "params": count_params(model), "flops": count_flops(model, shape),
         "train_seconds": time.time() - t0, "history": history,
         "skipped_videos": {"train": len(train_set.broken), "test": len(test_set.broken)},
+        "environment": _environment(s["precision"]),
     }
     (out / "metrics.json").write_text(json.dumps(result, indent=1) + "\n")
     return result
 
 
+#: per-video records of a seed's metrics, by the metric a claim is about
+PER_VIDEO = {"video@1": "video_correct", "clip@1": "video_clip_acc"}
+
+
+def per_video(m: dict, metric: str = "video@1") -> dict[int, dict[str, float]]:
+    """A run's per-video values for ``metric`` (``video@1``: top-1 correctness of the video's averaged
+    clips; ``clip@1``: the share of its clips classified correctly), seed -> {video id: value}:
+    what ``report.evaluate_claim`` takes."""
+    if metric not in PER_VIDEO:
+        raise KeyError(f"no per-video record for metric {metric!r}; metrics: {', '.join(PER_VIDEO)}")
+    out = {}
+    for k, sm in m["per_seed"].items():
+        ids, values = sm["test_video_ids"], sm[PER_VIDEO[metric]]
+        if len(ids) != len(values):
+            raise ValueError(f"run {sm['run']} seed {k}: {len(ids)} test video ids but {len(values)} {metric} values")
+        out[k] = {str(v): float(x) for v, x in zip(ids, values)}
+    return out
+
+
 def evaluate_run(paper: str, run: str, profile: str, params: dict | None = None, **test_overrides) -> dict:
-    """Evaluate a trained run on its test set under changed test settings (paper units, scaled
-    like the run's own), e.g. ``clip_len=32``: tran2018's 8-frame model tested on 32-frame clips."""
+    """Evaluate every seed of a trained run on its test set under changed test settings (paper units,
+    scaled like the run's own), e.g. ``clip_len=32``: tran2018's 8-frame model tested on 32-frame clips.
+    Returns the metrics of :func:`load_run`'s shape (means, ``per_seed`` with per-video records)."""
     from .evaluate import evaluate
 
     params = params or config.load_params()
     s = run_settings(paper, run, profile, params, overrides=test_overrides)
     _, test_set, _ = _datasets({**s, "cache_frames": False}, params)
-    metrics = evaluate(load_model(paper, run, profile, params), test_set)
-    return {k: v for k, v in metrics.items() if k not in ("video_scores", "video_order", "video_labels")}
+    per_seed = {}
+    for k in seed_indices(s):
+        m = evaluate(load_model(paper, run, profile, params, seed=k), test_set, precision=s["precision"])
+        per_seed[k] = {"run": run, "settings": seed_settings(s, k), "clip@1": m["clip@1"], "video@1": m["video@1"],
+                       "video@5": m["video@5"], "num_test_videos": m["num_videos"],
+                       "test_video_ids": [test_set.video_ids[i] for i in m["video_order"]],
+                       "video_correct": [int(c) for c in m["video_correct"]], "video_clip_acc": m["video_clip_acc"]}
+    return summarize_seeds(per_seed)
 
 
-def load_video_scores(paper: str, run: str, profile: str) -> dict:
-    """A run's per-video scores (``video_ids``, ``scores`` (V, C), ``labels``), for ``evaluate.fuse_streams``."""
+def load_video_scores(paper: str, run: str, profile: str, seed: int = 0) -> dict:
+    """A run's per-video scores of seed index ``seed`` (``video_ids``, ``scores`` (V, C), ``labels``),
+    for ``evaluate.fuse_streams``."""
     marker = run_dir(paper, run, profile) / "metrics.json"
     if marker.is_file():  # a run that is the same as another at this profile has the other's scores
         run = json.loads(marker.read_text()).get("same_as", run)
-    with np.load(run_dir(paper, run, profile) / "video_scores.npz") as z:
+    with np.load(seed_dir(paper, run, profile, seed) / "video_scores.npz") as z:
         return {"video_ids": z["video_ids"].tolist(), "scores": z["scores"], "labels": z["labels"]}
 
 
+_SEED_MEANS = ("clip@1", "video@1", "video@5", "train_acc")
+
+
+def summarize_seeds(per_seed: dict[int, dict]) -> dict:
+    """One run's seeds together: the first seed's description (settings, parameters, FLOPs ...), the
+    mean and seed standard deviation (``<metric>_std``, 0 for one seed) of each accuracy, the summed
+    training time, the mean learning curve (``history``) and every seed's metrics (``per_seed``)."""
+    first = per_seed[min(per_seed)]
+    out = {k: v for k, v in first.items() if k not in ("video_correct", "video_clip_acc", "test_video_ids", "seed_index")}
+    for key in _SEED_MEANS:
+        values = [m[key] for m in per_seed.values() if m.get(key) is not None]
+        if values:
+            out[key], out[f"{key}_std"] = float(np.mean(values)), float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+    if all("train_seconds" in m for m in per_seed.values()):
+        out["train_seconds"] = float(sum(m["train_seconds"] for m in per_seed.values()))
+    histories = [m["history"] for m in per_seed.values() if m.get("history")]
+    if histories and len({len(h) for h in histories}) == 1:
+        out["history"] = [{key: float(np.mean([h[i][key] for h in histories])) for key in histories[0][i]}
+                          for i in range(len(histories[0]))]
+    out["seeds"] = sorted(per_seed)
+    out["per_seed"] = per_seed
+    return out
+
+
 def load_run(paper: str, run: str, profile: str) -> dict | None:
-    """A run's ``metrics.json``, or None before it ran. A run that is the ``same_as`` another at
-    this profile gives the other's metrics with ``"same_as"`` added; a skipped one gives
-    ``{"skipped": reason, ...}`` (no accuracies)."""
-    path = run_dir(paper, run, profile) / "metrics.json"
-    if not path.is_file():
+    """A run's seeds (:func:`summarize_seeds`), or None before any seed ran. A run that is the
+    ``same_as`` another at this profile gives the other's with ``"same_as"`` added; a skipped one
+    gives ``{"skipped": reason, ...}`` (no accuracies)."""
+    folder = run_dir(paper, run, profile)
+    marker = folder / "metrics.json"
+    if marker.is_file():
+        metrics = json.loads(marker.read_text())
+        if "same_as" in metrics:
+            source = load_run(paper, metrics["same_as"], profile)
+            return None if source is None else {**source, "same_as": metrics["same_as"]}
+        return metrics
+    done = sorted(folder.glob("seed*/metrics.json"))
+    if not done:
         return None
-    metrics = json.loads(path.read_text())
-    if "same_as" in metrics:
-        source = load_run(paper, metrics["same_as"], profile)
-        return None if source is None else {**source, "same_as": metrics["same_as"]}
-    return metrics
+    per_seed = {}
+    for path in done:
+        m = json.loads(path.read_text())
+        per_seed[m["seed_index"]] = m
+    return summarize_seeds(per_seed)
 
 
 def ensure_run(paper: str, run: str, profile: str, params: dict | None = None, progress: bool = False) -> dict:
-    """The run's metrics: read if the pipeline (or an earlier call) produced them, else train now.
+    """The run's metrics: read if the pipeline (or an earlier call) produced every seed, else train
+    what is missing now.
 
     Notebooks call this, so one run standalone at the smoke profile trains its tiny runs itself.
     """
+    s = run_settings(paper, run, profile, params)
     done = load_run(paper, run, profile)
-    if done is not None:
+    if done is not None and ("skipped" in done or len(done.get("seeds", [])) >= len(seed_indices(s))):
         return done
     plan = run_plan(paper, run, profile, params)
     if plan["action"] == "same_as":
         ensure_run(paper, plan["run"], profile, params, progress)
-    source = run_settings(paper, run, profile, params).get("init_from")
+    source = s.get("init_from")
     if plan["action"] == "train" and source and source != "torchvision":
         ensure_run(paper, source, profile, params, progress)
     train_run(paper, run, profile, params, progress=progress)
@@ -396,8 +517,10 @@ def main(argv=None) -> int:
         print(f"{args.paper}/{args.run} ({res['profile']}): not trained: "
               + (f"same as {res['same_as']} at this profile" if "same_as" in res else res["skipped"]))
         return 0
-    print(f"{args.paper}/{args.run} ({res['profile']}): clip@1 {100 * res['clip@1']:.1f}  video@1 {100 * res['video@1']:.1f}  "
-          f"video@5 {100 * res['video@5']:.1f}  ({res['train_seconds']:.0f} s)")
+    n = len(res["seeds"])
+    print(f"{args.paper}/{args.run} ({res['profile']}, {n} seed{'s' if n > 1 else ''}, mean +- sd): "
+          + "  ".join(f"{k} {100 * res[k]:.1f} +- {100 * res[k + '_std']:.1f}" for k in ("train_acc", "clip@1", "video@1"))
+          + f"  ({res['train_seconds']:.0f} s)")
     return 0
 
 

@@ -228,3 +228,18 @@ def test_missing_public_weights_say_where_to_put_them(tmp_path) -> None:
     assert str(tmp_path / "checkpoints" / "r3d_18-b3b3357e.pth") in msg and "https://download.pytorch.org/" in msg
     with pytest.raises(KeyError, match="only for r3d_18, mc3_18, r2plus1d_18"):
         pretrained.weights_path("r3d_34")
+
+
+@pytest.mark.parametrize("name", ["r2d_18", "fr2d_18", "r3d_18", "mc3_18", "rmc3_18", "r2plus1d_18", "r3d_34"])
+def test_zero_init_residual_starts_every_block_as_its_shortcut(name):
+    from replicate.models.video_resnet import BasicBlock
+
+    plain = create(name, num_classes=5, width=0.125)
+    zero = create(name, num_classes=5, width=0.125, zero_init_residual=True)
+    blocks = [m for m in zero.modules() if isinstance(m, BasicBlock)]
+    assert blocks and all(torch.count_nonzero(b.conv2[1].weight) == 0 for b in blocks)
+    assert sum(p.numel() for p in zero.parameters()) == sum(p.numel() for p in plain.parameters())
+    # a block without downsampling then returns relu(its input)
+    block = next(b for b in blocks if b.downsample is None).eval()
+    x = torch.randn(1, block.conv1[1].num_features, 2, 4, 4)
+    torch.testing.assert_close(block(x), torch.relu(x))

@@ -38,9 +38,10 @@ def test_unknown_run_names_the_known_ones():
 def test_init_from_loads_every_weight_but_a_classifier_of_another_size(tmp_path, monkeypatch):
     monkeypatch.setattr(runs, "RUNS_DIR", tmp_path)
     source = runs.build_model("tran2018", "r2plus1d_18_f8", "mini", num_classes=7)
-    (tmp_path / "mini" / "tran2018" / "r2plus1d_18_f8").mkdir(parents=True)
-    torch.save(source.state_dict(), tmp_path / "mini" / "tran2018" / "r2plus1d_18_f8" / "final.pt")
-    s = runs.run_settings("tran2018", "r2plus1d_18_f32_from_f8", "mini")
+    (tmp_path / "mini" / "tran2018" / "r2plus1d_18_f8" / "seed1").mkdir(parents=True)
+    torch.save(source.state_dict(), tmp_path / "mini" / "tran2018" / "r2plus1d_18_f8" / "seed1" / "final.pt")
+    # seed index 1 of the fine-tune starts from seed index 1 of its source
+    s = runs.seed_settings(runs.run_settings("tran2018", "r2plus1d_18_f32_from_f8", "mini"), 1)
     target = runs.build_model("tran2018", "r2plus1d_18_f32_from_f8", "mini", num_classes=5)
     assert runs._initialise(target, s, {}) == "r2plus1d_18_f8"
     torch.testing.assert_close(target.layer2[0].conv1[0][0].weight, source.layer2[0].conv1[0][0].weight)
@@ -106,9 +107,10 @@ def test_identical_runs_train_once_and_markers_say_why(tmp_path, monkeypatch):
     assert "split 3" in marker["skipped"] and runs.load_run("toy", "d", "mini")["skipped"] == marker["skipped"]
     runs.train_run("toy", "b", "mini", params)
     assert runs.load_run("toy", "b", "mini") is None  # its source has not run yet
-    (tmp_path / "runs/mini/toy/a").mkdir(parents=True)
-    (tmp_path / "runs/mini/toy/a/metrics.json").write_text('{"run": "a", "video@1": 0.5}')
-    assert runs.load_run("toy", "b", "mini") == {"run": "a", "video@1": 0.5, "same_as": "a"}
+    (tmp_path / "runs/mini/toy/a/seed0").mkdir(parents=True)
+    (tmp_path / "runs/mini/toy/a/seed0/metrics.json").write_text('{"run": "a", "seed_index": 0, "video@1": 0.5}')
+    same = runs.load_run("toy", "b", "mini")
+    assert same["same_as"] == "a" and same["video@1"] == 0.5 and same["seeds"] == [0]
     with pytest.raises(FileNotFoundError, match="not trained at profile mini"):
         runs.load_model("toy", "d", "mini", params)
 
@@ -135,3 +137,50 @@ def test_public_weights_runs_start_from_torchvision_files_in_the_hub_cache(tmp_p
     assert runs._initialise(model, s, params) == "torchvision"
     torch.testing.assert_close(model.layer3[1].conv2[0][3].weight, reference.layer3[1].conv2[0][3].weight)
     assert model.fc.out_features == 12  # a fresh classifier for the target's classes
+
+
+def test_seeds_are_summarised_and_per_video_records_are_keyed_by_id():
+    def seed(k, acc, ids, correct):
+        return {"run": "r", "seed_index": k, "clip@1": acc, "video@1": acc, "video@5": 1.0, "train_acc": 0.9 + k / 100,
+                "train_seconds": 10.0, "test_video_ids": ids, "video_correct": correct, "video_clip_acc": [0.5] * len(ids),
+                "history": [{"epoch": 1, "train_acc": 0.5 + k / 10}]}
+    m = runs.summarize_seeds({0: seed(0, 0.5, ["a", "b"], [1, 0]), 1: seed(1, 0.7, ["b", "a"], [1, 1]),
+                              2: seed(2, 0.6, ["a", "b"], [0, 1])})
+    assert m["seeds"] == [0, 1, 2] and m["video@1"] == pytest.approx(0.6) and m["video@1_std"] == pytest.approx(0.1)
+    assert m["train_seconds"] == 30.0 and m["history"][0]["train_acc"] == pytest.approx(0.6)
+    assert "video_correct" not in m  # only per seed, with its ids
+    # seed 1 listed its videos in another order: the values follow the ids, not the positions
+    assert runs.per_video(m, "video@1") == {0: {"a": 1.0, "b": 0.0}, 1: {"b": 1.0, "a": 1.0}, 2: {"a": 0.0, "b": 1.0}}
+    assert runs.per_video(m, "clip@1")[1] == {"b": 0.5, "a": 0.5}
+    with pytest.raises(KeyError, match="video@1, clip@1"):
+        runs.per_video(m, "video@5")
+    broken = runs.summarize_seeds({0: {**seed(0, 0.5, ["a", "b"], [1]), "run": "r"}})
+    with pytest.raises(ValueError, match="2 test video ids but 1"):
+        runs.per_video(broken)
+
+
+def test_seeds_and_precision_come_from_the_profile_and_groups():
+    params = config.load_params()
+    params["profiles"]["mini"] = {**params["profiles"]["mini"], "seeds": 3, "precision": "bf16"}
+    s = runs.run_settings("tran2018", "r3d_18", "mini", params)
+    assert runs.seed_indices(s) == [0, 1, 2] and s["precision"] == "bf16"
+    assert runs.seed_settings(s, 2)["seed"] == params["seed"] + 2
+    with pytest.raises(ValueError, match="seeds must be a whole number"):
+        runs.seed_indices({**s, "seeds": 0})
+
+
+def test_train_stages_depend_on_weight_code_only():
+    """A train stage reruns when code that decides weights changes, never for a report, notebook or
+    paper-table edit (a docstring in report.py must not retrain the study)."""
+    import yaml
+
+    stages = yaml.safe_load((config.REPO_ROOT / "dvc.yaml").read_text())["stages"]
+    train = {name: st["do"]["deps"] for name, st in stages.items() if name.split("_")[0] in ("train", "finetune", "transfer")}
+    assert len(train) >= 4
+    weight_code = {"replicate/runs.py", "replicate/train.py", "replicate/evaluate.py", "replicate/config.py",
+                   "replicate/models/video_resnet.py", "replicate/models/registry.py", "replicate/data/clips.py",
+                   "replicate/data/transforms.py", "replicate/data/video.py", "replicate/data/adapters.py"}
+    for name, deps in train.items():
+        code = {d for d in deps if d.startswith(("replicate/", "notebooks/", "tools/"))}
+        assert weight_code <= code, f"{name} misses {sorted(weight_code - code)}"
+        assert not [d for d in code if d.startswith(("notebooks/", "tools/", "replicate/papers/")) or d.endswith("report.py")], name

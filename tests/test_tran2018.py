@@ -53,10 +53,13 @@ def _fake_runs(monkeypatch, table: dict[str, dict]) -> None:
         if "skipped" in r:
             return {"skipped": r["skipped"]}
         top1 = np.asarray(r["scores"]).argmax(1) == np.asarray(r["labels"])
-        m = {"clip@1": 0.5, "video@1": float(top1.mean()), "video@5": 1.0}
+        ids = [f"v{i}" for i in range(len(r["labels"]))]
+        m = {"clip@1": 0.5, "video@1": float(top1.mean()), "video@5": 1.0, "train_acc": 0.9, "seeds": [0],
+             "per_seed": {0: {"run": run, "test_video_ids": ids, "video_correct": top1.astype(int).tolist(),
+                              "video_clip_acc": [0.5] * len(ids)}}}
         return {**m, "same_as": r["same_as"]} if "same_as" in r else m
 
-    def load_video_scores(paper, run, profile):
+    def load_video_scores(paper, run, profile, seed=0):
         r = table[table[run].get("same_as", run)]
         return {"video_ids": [f"v{i}" for i in range(len(r["labels"]))], "scores": np.asarray(r["scores"], dtype=float),
                 "labels": np.asarray(r["labels"])}
@@ -74,7 +77,7 @@ def test_two_stream_rows_fuse_the_streams_and_shared_runs_are_not_claims(monkeyp
     both = tran2018.stream_result({"name": "TS", "rgb": "r", "flow": "f"}, "mini")
     # averaged scores: v1 (0.35, 0.65) is right though RGB alone is wrong; v2 (0.425, 0.575) stays wrong
     assert both["clip@1"] is None and both["video@1"] == 0.75
-    assert both["correct"] == {"v0": True, "v1": True, "v2": False, "v3": True}
+    assert both["correct"] == {0: {"v0": 1.0, "v1": 1.0, "v2": 0.0, "v3": 1.0}}
     shared = tran2018.stream_result({"name": "TS", "pretraining": "S", "rgb": "r2", "flow": "f2"}, "mini")
     assert shared["trained"] == {"rgb": "r", "flow": "f"} and "r2 = r" in tran2018._shared_note(shared, "mini")
     assert "skipped" in tran2018.stream_result({"name": "X", "rgb": "x"}, "mini")
@@ -85,16 +88,16 @@ def test_two_stream_rows_fuse_the_streams_and_shared_runs_are_not_claims(monkeyp
         {"id": "ts", "text": "TS above RGB", "kind": "a_gt_b", "a": "K", "b": "RGB"}]}}})
     results = {"K": both, "S": shared, "X": {"skipped": "split 2 is not run"},
                "RGB": tran2018.stream_result({"name": "RGB", "rgb": "r"}, "mini")}
-    k, x, ts = tran2018.stream_claims("t", results, n_boot=200)
+    k, x, ts = tran2018.stream_claims("t", results)
     assert k["verdict"] == x["verdict"] == "not run at this profile"
     assert "same trained runs" in k["reason"] and "split 2" in x["reason"]
     assert ts["verdict"] in ("reproduced", "inconclusive") and ts["diff"] == pytest.approx(25.0)
 
 
 def test_table5_averages_the_splits_run_and_keys_videos_by_split():
-    s1 = {"video@1": 0.5, "correct": {"a": True, "b": False}, "runs": {"rgb": "r_s1"}, "trained": {"rgb": "r_s1"}}
-    s2 = {"video@1": 0.7, "correct": {"a": True}, "runs": {"rgb": "r_s2"}, "trained": {"rgb": "r_s2"}}
+    s1 = {"video@1": 0.5, "correct": {0: {"a": 1.0, "b": 0.0}}, "runs": {"rgb": "r_s1"}, "trained": {"rgb": "r_s1"}}
+    s2 = {"video@1": 0.7, "correct": {0: {"a": 1.0}}, "runs": {"rgb": "r_s2"}, "trained": {"rgb": "r_s2"}}
     merged = tran2018._merge_splits({1: s1, 2: s2, 3: {"skipped": "split 3 is not run"}})
     assert merged["video@1"] == pytest.approx(0.6) and merged["splits"] == [1, 2]
-    assert merged["correct"] == {"s1:a": True, "s1:b": False, "s2:a": True}
+    assert merged["correct"] == {0: {"s1:a": 1.0, "s1:b": 0.0, "s2:a": 1.0}}
     assert "skipped" in tran2018._merge_splits({1: {"skipped": "no"}})
