@@ -10,8 +10,8 @@ at equal precision, each ratio measured in one run.
    paper-faithful ``r2plus1d_18`` (the paper's M_i per conv: 33.3M parameters instead of 31.5M,
    so slightly more work). Target >= 1.0.
 
-Timings are interleaved (a, b, a, b, ...) so that machine drift hits both sides alike; ratios are
-of median step times.
+Timings are interleaved (a, b, b, a, a, b, ...) so that machine drift and going first hit both
+sides alike; ratios are of median step times.
 
     python bench/bench_train.py                          # CPU
     python bench/bench_train.py --size 112 --batch 8     # on a GPU
@@ -54,8 +54,10 @@ def compare(sides: list[tuple[torch.nn.Module, str]], x: torch.Tensor, y: torch.
         for _ in range(warmup):
             step_time(model, runs[-1][1], x, y, precision)
     times: list[list[float]] = [[] for _ in runs]
-    for _ in range(steps):
-        for i, (model, opt, precision) in enumerate(runs):
+    for step in range(steps):
+        order = range(len(runs)) if step % 2 == 0 else reversed(range(len(runs)))  # a, b then b, a: no side always goes first
+        for i in order:
+            model, opt, precision = runs[i]
             times[i].append(step_time(model, opt, x, y, precision))
     return [statistics.median(t) for t in times]
 
@@ -68,8 +70,8 @@ def main(argv=None) -> int:
     ap.add_argument("--width", type=float, default=0.25, help="our width for the bf16/fp32 part (mini: 0.25)")
     ap.add_argument("--tv-batch", type=int, default=4, help="batch of the full-width ours-vs-torchvision part")
     ap.add_argument("--precision", default="bf16", help="precision of the ours-vs-torchvision part")
-    ap.add_argument("--steps", type=int, default=6)
-    ap.add_argument("--warmup", type=int, default=2)
+    ap.add_argument("--steps", type=int, default=12)
+    ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--classes", type=int, default=400)
     args = ap.parse_args(argv)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
