@@ -569,8 +569,8 @@ def evaluate_aligned(claim: Claim, scores: Mapping[str, np.ndarray], ci: float =
       level its test used (``ci`` may be a Bonferroni level such as 0.995), so that
       ``verdict(ci_low, ci_high)`` equals ``verdict``. Reproduced: the smallest margin (the
       runner-up, for ``a_gt_each``); contradicted: the reversed comparison (the most reversed);
-      inconclusive: the smallest gap among those still undecided, at the wider of the two
-      levels;
+      inconclusive: the smallest gap among those still undecided, at the narrower of the two
+      levels whose interval covers 0 (the claim's own level where it does);
     - ``comparisons`` lists every comparison made (``row`` vs ``vs``), each with its interval at
       the reproduction level, its interval at the contradiction level under ``"contra"``, and its
       own ``verdict`` word;
@@ -654,8 +654,11 @@ def _compare(row: str, vs: str | list[str], summaries: Mapping[str, _RowSummary]
 
 
 def _shown(comparison: dict, level: str) -> dict:
-    """The headline fields of a comparison with its interval at the ``"rep"``, ``"contra"`` or ``"wider"`` level."""
-    if level == "rep" or (level == "wider" and comparison["ci"] >= comparison["contra"]["ci"]):
+    """The headline fields of a comparison with its interval at the ``"rep"`` or ``"contra"`` level, or
+    for an inconclusive one (``"covering"``) the narrower of the two that covers 0: the reproduction
+    level's when it does (a reader sees the resolution at the claim's own level, not one corrected
+    for comparisons that did not decide anything), else the contradiction level's."""
+    if level == "rep" or (level == "covering" and comparison["ci_low"] <= 0 <= comparison["ci_high"]):
         return comparison
     return {**comparison, **comparison["contra"]}
 
@@ -673,7 +676,7 @@ def _a_above_b(claim: Claim, summaries: Mapping[str, _RowSummary], alpha: float)
     elif CONTRADICTED in words:
         overall, candidates, level = CONTRADICTED, [c for c in comparisons if c["verdict"] == CONTRADICTED], "contra"
     else:
-        overall, candidates, level = INCONCLUSIVE, [c for c in comparisons if c["verdict"] == INCONCLUSIVE], "wider"
+        overall, candidates, level = INCONCLUSIVE, [c for c in comparisons if c["verdict"] == INCONCLUSIVE], "covering"
     headline = _shown(min(candidates, key=lambda c: c["diff"]), level)
     return {"comparisons": comparisons, "verdict": overall, "headline": headline}
 
@@ -700,7 +703,7 @@ def _peak_inside(claim: Claim, summaries: Mapping[str, _RowSummary], alpha: floa
     else:
         # an undecided comparison always exists here: were every interior row significantly below
         # one end and above the other, the two ends would be ordered both ways round
-        shown = [_shown(c, "wider") for c in comparisons]
+        shown = [_shown(c, "covering") for c in comparisons]
         undecided = [s for s in shown if s["ci_low"] <= 0 <= s["ci_high"]] or shown
         best_end = max(ends, key=lambda e: summaries[e].accuracy)
         overall = INCONCLUSIVE
