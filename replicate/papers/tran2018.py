@@ -99,15 +99,22 @@ def table2_runs(profile: str) -> dict[str, dict]:
     return {r["name"]: runs.ensure_run(PAPER, r["model"], profile) for r in _rows()}
 
 
+def add_columns(table: pd.DataFrame, columns: dict[str, list]) -> pd.DataFrame:
+    """``table`` (a ``report.compare_table``) with ``columns`` (name -> one value per row) before its note."""
+    out = table.copy()
+    for name, values in columns.items():
+        out.insert(len(out.columns) - 1, name, values)
+    return out
+
+
 def with_seed_columns(table: pd.DataFrame, run_metrics: dict[str, dict]) -> pd.DataFrame:
     """``table`` (rows named as ``run_metrics``) with what a reader needs to trust its numbers:
     the seed standard deviation of video@1, the number of seeds, and the final training accuracy
     (a net far from 100% has not converged)."""
-    out = table.copy()
-    out.insert(len(out.columns) - 1, "video@1 seed sd", [100 * run_metrics[n].get("video@1_std", np.nan) for n in out.index])
-    out.insert(len(out.columns) - 1, "seeds", [len(run_metrics[n].get("seeds", [])) for n in out.index])
-    out.insert(len(out.columns) - 1, "train acc (ours)", [100 * run_metrics[n].get("train_acc", np.nan) for n in out.index])
-    return out
+    rows = [run_metrics[n] for n in table.index]
+    return add_columns(table, {"video@1 seed sd": [100 * m.get("video@1_std", np.nan) for m in rows],
+                               "seeds": [len(m.get("seeds", [])) for m in rows],
+                               "train acc (ours)": [100 * m.get("train_acc", np.nan) for m in rows]})
 
 
 def table2(run_metrics: dict[str, dict]) -> pd.DataFrame:
@@ -237,8 +244,7 @@ def figure4_summary(run_metrics: dict[str, dict]) -> pd.DataFrame:
             train_text, train_verdict = report.format_gap(train), report.verdict(train["ci_low"], train["ci_high"])
         else:
             train_text, train_verdict = "one seed per model: the spread between runs is not measured", report.NOT_RUN
-        test = report.evaluate_claim(report.Claim(f"R(2+1)D lower test error ({depth})", "", "a_gt_b", *names),
-                                     {n: runs.per_video(run_metrics[n], "video@1") for n in names})
+        test = _test(f"R(2+1)D lower test error ({depth})", "a_gt_b", *names, "video@1", {n: run_metrics[n] for n in names})
         rows.append({
             "depth": depth, "seeds": f"{len(a['seeds'])} / {len(b['seeds'])}",
             "R3D train err": 100 * (1 - np.mean(train_b)), "R(2+1)D train err": 100 * (1 - np.mean(train_a)),
@@ -549,9 +555,8 @@ def stream_table(table: str, profile: str) -> tuple[pd.DataFrame, dict[str, dict
             rec.update({f"ours_{m}": None if res[m] is None else 100 * res[m] for m in t["metrics"].values()})
             rec["note"] = _shared_note(res, profile)
         rows.append(rec)
-    table = report.compare_table(rows, list(t["metrics"].values()))
-    table.insert(len(table.columns) - 1, "train acc (ours)",
-                 [results[n].get("train_acc", np.nan) if n in results else np.nan for n in table.index])
+    table = add_columns(report.compare_table(rows, list(t["metrics"].values())),
+                        {"train acc (ours)": [results.get(n, {}).get("train_acc", np.nan) for n in (r["name"] for r in rows)]})
     return table.round(1), results
 
 
@@ -600,10 +605,10 @@ def table5(profile: str, pretrained: bool = False) -> tuple[pd.DataFrame, dict[s
         shared = [_shared_note(results[ds][rec["name"]], profile) for ds in t["datasets"] if "skipped" not in results[ds][rec["name"]]]
         rec["note"] = "; ".join(notes + [s for s in shared if s])
         rows.append(rec)
-    table = report.compare_table(rows, list(t["datasets"]))
-    for ds in t["datasets"]:  # a two-stream row has two: see its streams' rows
-        table.insert(len(table.columns) - 1, f"{ds} train acc (ours)",
-                     [results[ds].get(n, {}).get("train_acc", np.nan) for n in table.index])
+    # a two-stream row has two training accuracies: see its streams' rows
+    table = add_columns(report.compare_table(rows, list(t["datasets"])),
+                        {f"{ds} train acc (ours)": [results[ds].get(n, {}).get("train_acc", np.nan) for n in (r["name"] for r in rows)]
+                         for ds in t["datasets"]})
     return table.round(1), results
 
 
