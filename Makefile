@@ -1,5 +1,6 @@
 # Two commands (see README):  `make study`  runs the mini study,  `make test`  runs the tests.
-# Both build .venv from requirements.txt first (the same list environment.yml gives conda).
+# Both build .venv from requirements.lock first: the exact versions (with hashes) that the committed
+# results were made with, resolved from requirements.txt by `make lock` (environment.yml installs the same).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -12,12 +13,12 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # --no-cache-dir: torch's CUDA wheels are several GB; a fresh machine gains nothing from a second
 # copy in pip's cache, and a CI disk can be short ("No space left on device")
 
-.PHONY: study test env bench notebooks clean-env
+.PHONY: study test env lock bench notebooks clean-env
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --no-cache-dir --upgrade pip
-	$(BIN)/pip install -q --no-cache-dir -r requirements.txt
+	$(BIN)/pip install -q --no-cache-dir --require-hashes -r requirements.lock
 	$(BIN)/pip install -q --no-cache-dir --no-deps -e .
 	touch $(STAMP)
 
@@ -42,6 +43,15 @@ notebooks: $(STAMP)
 	$(BIN)/python tools/make_notebooks.py
 	rm -rf runs/smoke results/*/smoke
 	for nb in notebooks/*/*.ipynb; do $(BIN)/jupyter nbconvert --to notebook --execute --inplace $$nb || exit 1; done
+
+## re-resolve requirements.lock after editing requirements.txt (uv keeps every pin the new bounds allow;
+## `make lock UPGRADE=torch` moves one package). Linux x86_64 / CPython 3.11, the machines the study runs on.
+## A new torch / torchvision pin changes trained numbers: rerun `dvc repro` and commit results/ with it.
+UPGRADE ?=
+lock: $(STAMP)
+	$(BIN)/pip install -q uv
+	$(BIN)/uv pip compile requirements.txt -o requirements.lock --generate-hashes --python-version 3.11 \
+	  --python-platform x86_64-manylinux_2_28 --custom-compile-command "make lock" $(if $(UPGRADE),--upgrade-package $(UPGRADE))
 
 clean-env:
 	rm -rf $(VENV)
