@@ -45,11 +45,13 @@ def step_time(model: torch.nn.Module, opt: torch.optim.Optimizer, x: torch.Tenso
     return time.perf_counter() - t0
 
 
-def compare(sides: list[tuple[torch.nn.Module, str]], x: torch.Tensor, y: torch.Tensor, steps: int, warmup: int) -> list[float]:
-    """Median step time of each (model, precision), timed interleaved."""
+def compare(sides: list[tuple[torch.nn.Module, str]], x: torch.Tensor, y: torch.Tensor, steps: int, warmup: int,
+            wrap=lambda model: model) -> list[float]:
+    """Median step time of each (model, precision), timed interleaved; ``wrap`` (e.g. into DDP)
+    is applied to each model once it is on the device."""
     runs = []
     for model, precision in sides:
-        model = move_model(model, x.device).train()
+        model = wrap(move_model(model, x.device).train())
         runs.append((model, torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9), precision))
         for _ in range(warmup):
             step_time(model, runs[-1][1], x, y, precision)
