@@ -36,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 
 from replicate.data.clips import ClipDataset, clip_indices, clip_starts, probe_videos  # noqa: E402
 from replicate.data.samples import VideoSample  # noqa: E402
+from replicate.errors import MissingInputError, cli  # noqa: E402
 from replicate.data.transforms import train_transform  # noqa: E402
 from replicate.data.video import VIDEO_EXTENSIONS, write_video  # noqa: E402
 
@@ -89,6 +90,7 @@ def bench_dataset(dataset: ClipDataset, workers: int, repeats: int, batch_size: 
     return clips / (time.perf_counter() - start_time)
 
 
+@cli
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--videos", type=Path, help="folder of videos to use instead of the synthetic ones")
@@ -103,6 +105,8 @@ def main() -> None:
     torch.set_num_threads(1)
 
     if args.videos is not None:
+        if not args.videos.is_dir():
+            raise MissingInputError(f"--videos {args.videos} is not a folder of videos")
         paths = sorted(p for p in args.videos.iterdir() if p.suffix.lower() in VIDEO_EXTENSIONS)
     else:
         paths = synthetic_videos(Path(tempfile.gettempdir()) / "replicate_bench_videos")

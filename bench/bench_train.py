@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 import torchvision.models.video as tvv
 
+from replicate.errors import cli
 from replicate.evaluate import autocast, cpu_has_bf16, move_input, move_model
 from replicate.models import create
 
@@ -64,6 +65,7 @@ def compare(sides: list[tuple[torch.nn.Module, str]], x: torch.Tensor, y: torch.
     return [statistics.median(t) for t in times]
 
 
+@cli
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--batch", type=int, default=16)
@@ -71,7 +73,7 @@ def main(argv=None) -> int:
     ap.add_argument("--size", type=int, default=32, help="crop size (mini: 32)")
     ap.add_argument("--width", type=float, default=0.25, help="our width for the bf16/fp32 part (mini: 0.25)")
     ap.add_argument("--tv-batch", type=int, default=4, help="batch of the full-width ours-vs-torchvision part")
-    ap.add_argument("--precision", default="bf16", help="precision of the ours-vs-torchvision part")
+    ap.add_argument("--precision", default="bf16", choices=("bf16", "fp32"), help="precision of the ours-vs-torchvision part")
     ap.add_argument("--steps", type=int, default=12)
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--classes", type=int, default=400)

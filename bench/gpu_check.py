@@ -28,6 +28,7 @@ import torch.distributed as dist
 import torchvision.models.video as tvv
 
 from bench_train import compare  # noqa: E402  (bench/ is sys.path[0] when run as a script)
+from replicate.errors import BadValueError, cli
 from replicate.evaluate import cpu_has_bf16, move_input
 from replicate.models import create
 from replicate.train import TrainConfig, setup_device, setup_distributed, wrap_distributed
@@ -60,8 +61,11 @@ def relaunch_under_torchrun(args: argparse.Namespace) -> int | None:
     return subprocess.call(cmd)
 
 
+@cli
 def main(argv=None) -> int:
     args = parse(argv)
+    if args.gpus is not None and args.gpus < 1:
+        raise BadValueError(f"--gpus must be >= 1, got {args.gpus}")
     code = relaunch_under_torchrun(args)
     if code is not None:
         return code

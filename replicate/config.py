@@ -15,6 +15,7 @@ import yaml
 
 from .data import adapters
 from .data.samples import DatasetError, VideoList
+from .errors import MissingInputError, UnknownNameError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PARAMS_FILE = REPO_ROOT / "params.yaml"
@@ -30,14 +31,14 @@ TRAIN_VAL_ROLES = ("kinetics", "sports1m")
 def load_params(path: os.PathLike | str | None = None) -> dict:
     path = Path(path or PARAMS_FILE)
     if not path.is_file():
-        raise FileNotFoundError(f"parameter file {path} not found: run from the repository root or pass its path")
+        raise MissingInputError(f"parameter file {path} not found: run from the repository root or pass its path")
     return yaml.safe_load(path.read_text())
 
 
 def profile_params(params: dict, profile: str | None = None) -> dict:
     name = profile or params["profile"]
     if name not in params.get("profiles", {}):
-        raise KeyError(f"unknown profile {name!r}; params.yaml defines: {', '.join(params.get('profiles', {}))}")
+        raise UnknownNameError(f"unknown profile {name!r}; params.yaml defines: {', '.join(params.get('profiles', {}))}")
     return params["profiles"][name]
 
 
@@ -47,15 +48,34 @@ def data_dir(profile: str, params: dict | None = None) -> Path:
     return (root if root.is_absolute() else REPO_ROOT / root) / profile
 
 
-def frame_cache_dir(params: dict | None = None) -> Path | None:
-    """Where runs with ``cache_frames`` keep decoded frames between runs (``params.yaml:
-    frame_cache_dir``; ``null``: decode in every run). A speed cache only: deleting it changes no result."""
+def _folder(params: dict | None, key: str) -> Path | None:
+    """The folder ``params.yaml: <key>`` names (relative: to the repository), or None when unset."""
     params = params or load_params()
-    folder = params.get("frame_cache_dir")
+    folder = params.get(key)
     if not folder:
         return None
     folder = Path(folder).expanduser()
     return folder if folder.is_absolute() else REPO_ROOT / folder
+
+
+def frame_cache_dir(params: dict | None = None) -> Path | None:
+    """Where runs with ``cache_frames`` keep decoded frames between runs (``params.yaml:
+    frame_cache_dir``; ``null``: decode in every run). A speed cache only: deleting it changes no result."""
+    return _folder(params, "frame_cache_dir")
+
+
+def probe_cache_dir(params: dict | None = None) -> Path | None:
+    """Where the probed frame counts of each video list are kept (``params.yaml: probe_cache_dir``):
+    at paper scale a run would otherwise open ~240K video headers before its first step. A speed
+    cache keyed by each file's size and modification time: deleting it changes no result."""
+    return _folder(params, "probe_cache_dir")
+
+
+def checkpoint_dir(params: dict | None = None) -> Path:
+    """Where unfinished runs keep their checkpoints (``params.yaml: checkpoint_dir``): outside every
+    DVC output, because DVC deletes a stage's outputs before it runs the stage again, and a crashed
+    run must find its last epoch there."""
+    return _folder(params, "checkpoint_dir") or REPO_ROOT / "checkpoints"
 
 
 def data_role(role: str, profile: str | None = None, params: dict | None = None) -> str:
@@ -81,7 +101,7 @@ def synthetic_layout(root: Path, role: str, split: int, subset: str) -> dict:
         return dict(format="kinetics", root=root / "kinetics/videos", annotations_csv=root / "kinetics/annotations" / csv, subset=subset)
     if role == "unlabelled":
         return dict(format="list", list_file=root / "unlabelled/list.txt")
-    raise DatasetError(f"unknown dataset role {role!r}; roles: ucf101, hmdb51, kinetics, unlabelled (images: see image_folder)")
+    raise DatasetError(f"unknown dataset role {role!r}; roles: ucf101, hmdb51, kinetics, sports1m, unlabelled (images: see image_folder)")
 
 
 def real_layout(params: dict, role: str, split: int, subset: str) -> dict:
@@ -91,13 +111,21 @@ def real_layout(params: dict, role: str, split: int, subset: str) -> dict:
         raise DatasetError(f"no real dataset configured for role {role!r}: add real_data.{role} to params.yaml")
     fmt = cfg.pop("format", role)
     cfg.pop("flow_root", None)  # where its optical flow is (flow_roots), not an adapter argument
+    # the adapters' errors name the params.yaml key a user edits, not their own argument names
+    where = {key: f"real_data.{role}.{key} in params.yaml" for key in cfg}
     if fmt == "kinetics":
         csvs = cfg.pop("annotations")
-        cfg["annotations_csv"] = csvs["train" if subset == "train" else "val"] if isinstance(csvs, dict) else csvs
-        return dict(format=fmt, subset=subset, **cfg)
+        key = "train" if subset == "train" else "val"
+        cfg["annotations_csv"] = csvs[key] if isinstance(csvs, dict) else csvs
+        where["annotations_csv"] = f"real_data.{role}.annotations" + (f".{key}" if isinstance(csvs, dict) else "") + " in params.yaml"
+        if key != "train" and isinstance(csvs, dict) and Path(os.path.expanduser(csvs["train"])).is_file():
+            # a test csv may lack a class (Sports-1M rows exist per downloaded video): number its
+            # labels by the training csv's classes, or every later index would shift
+            cfg["classes"] = adapters.csv_classes(os.path.expanduser(csvs["train"]))
+        return dict(format=fmt, subset=subset, where=where, dataset="sports1m" if role == "sports1m" else "kinetics", **cfg)
     if fmt in ("ucf101", "hmdb51"):
-        return dict(format=fmt, split=split, subset=subset, **cfg)
-    return dict(format=fmt, **cfg)
+        return dict(format=fmt, split=split, subset=subset, where=where, **cfg)
+    return dict(format=fmt, where=where, **cfg)
 
 
 def video_list(role: str, split: int = 1, subset: str = "train", profile: str | None = None,
@@ -131,11 +159,14 @@ def video_list(role: str, split: int = 1, subset: str = "train", profile: str | 
     return videos.restrict(order[:num_classes])
 
 
-def flow_roots(role: str, profile: str | None = None, params: dict | None = None) -> tuple[Path, Path]:
+def flow_roots(role: str, profile: str | None = None, params: dict | None = None,
+               must_exist: bool = True) -> tuple[Path, Path]:
     """``(video_root, flow_root)`` of ``role``: the stored optical flow mirrors the video tree.
 
     Synthetic profiles: ``data/<profile>/<role>/videos`` and ``data/<profile>/flow/<role>`` (the
-    ``flow@<role>`` stage). Real data: ``real_data.<role>.root`` and ``real_data.<role>.flow_root``.
+    ``flow@<role>`` stage). Real data: ``real_data.<role>.root`` and ``real_data.<role>.flow_root``
+    (also the ``flow@<role>`` stage, which writes there). ``must_exist=False``: where the flow
+    goes, before it is computed.
     """
     params = params or load_params()
     profile = profile or params["profile"]
@@ -145,13 +176,13 @@ def flow_roots(role: str, profile: str | None = None, params: dict | None = None
         video_root, flow_root = root / role / "videos", root / "flow" / role
         how = f"`dvc repro flow@{role}`"
     else:
-        cfg = params.get("real_data", {}).get(role, {})
-        if "flow_root" not in cfg:
-            raise DatasetError(f"no optical flow configured for {role}: set real_data.{role}.flow_root in params.yaml "
-                               f"(compute it with `python -m replicate.data.flow --videos <root> --out <flow_root>`)")
+        cfg = params.get("real_data", {}).get(role) or {}
+        if "flow_root" not in cfg or "root" not in cfg:
+            raise DatasetError(f"no optical flow configured for {role}: set real_data.{role}.flow_root (and .root) in "
+                               f"params.yaml; the flow@{role} stage computes the flow of root's videos into it")
         video_root, flow_root = Path(os.path.expanduser(cfg["root"])), Path(os.path.expanduser(cfg["flow_root"]))
-        how = f"`python -m replicate.data.flow --videos {video_root} --out {flow_root}`"
-    if not flow_root.is_dir():
+        how = f"`dvc repro flow@{role}` (or `python -m replicate.data.flow --role {role} --profile {profile}`)"
+    if must_exist and not flow_root.is_dir():
         raise DatasetError(f"optical flow of {role} not found at {flow_root}; compute it with {how}")
     return video_root, flow_root
 
@@ -163,9 +194,13 @@ def image_folder(subset: str = "train", profile: str | None = None, params: dict
     if profile in SYNTHETIC_PROFILES:
         root = data_dir(profile, params) / "images" / subset
     else:
-        root = Path(os.path.expanduser(params["real_data"]["images"][subset]))
+        images = params.get("real_data", {}).get("images") or {}
+        if subset not in images:
+            raise DatasetError(f"no still-image set configured: set real_data.images.{subset} in params.yaml (ImageFolder layout)")
+        root = Path(os.path.expanduser(images[subset]))
     if not root.is_dir():
-        raise DatasetError(f"image set not found at {root}: generate it with `dvc repro data` or set real_data.images.{subset} in params.yaml")
+        how = "generate it with `dvc repro data`" if profile in SYNTHETIC_PROFILES else f"set real_data.images.{subset} in params.yaml"
+        raise DatasetError(f"image set not found at {root}: {how}")
     return root
 
 

@@ -11,6 +11,10 @@ with such figures, divide :func:`count_flops` by 2.
 
 A model built on the ``meta`` device (``with torch.device("meta"): create(...)``) is counted
 without allocating or computing anything, which makes full-size counts instant.
+
+:func:`gpu_hours` turns FLOPs into time on :data:`REFERENCE_GPU`, for the paper-scale cost
+estimates in the settings tables. None of the five papers names its GPUs (tran2018: "synchronous
+distributed SGD on GPU clusters using caffe2"), so the reference is stated, not the paper's.
 """
 from __future__ import annotations
 
@@ -40,6 +44,19 @@ def count_flops(model: nn.Module, input_shape: Sequence[int]) -> int:
     finally:
         model.train(was_training)
     return counter.get_total_flops()
+
+
+#: the GPU the paper-scale estimates assume (fp32, as the papers trained): a V100, common when
+#: tran2018 was written; ``utilization`` is the share of peak that 3D ConvNet training sustains
+#: (a stated assumption, typically 30-50%). The estimate is an order of magnitude, not a measurement.
+REFERENCE_GPU = {"name": "V100", "fp32_tflops": 15.7, "utilization": 0.4}
+#: a training clip costs about 3 forward passes: the forward, and backward's two (input and weight gradients)
+TRAIN_PASSES = 3
+
+
+def gpu_hours(flops: float, gpu: dict = REFERENCE_GPU) -> float:
+    """Hours of one ``gpu`` (default :data:`REFERENCE_GPU`) for ``flops`` floating-point operations."""
+    return flops / (gpu["fp32_tflops"] * 1e12 * gpu["utilization"]) / 3600
 
 
 def count_params(model: nn.Module) -> int:

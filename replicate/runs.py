@@ -20,12 +20,24 @@ Seeds: a profile trains every run ``seeds`` times (``params.yaml: profiles.<prof
 ``k`` with seed ``params.yaml: seed`` + k, each in its own folder. A run that starts from another
 run's weights starts seed ``k`` from the source's seed ``k``.
 
-Outputs (``runs/<profile>/<paper>/<run>/seed<k>/``): ``checkpoint.pt`` (resumable), ``final.pt``,
+Outputs (``runs/<profile>/<paper>/<run>/seed<k>/``): ``final.pt``, ``best.pt`` (when validated),
 ``history.json`` (per-epoch train/val loss and accuracy), ``metrics.json`` (clip@1, video@1,
 video@5, the final train accuracy, per test video -- keyed by video id -- its correctness and
 clip accuracy for the verdicts, parameters, FLOPs, settings, the software it ran on) and
 ``video_scores.npz`` (per-video mean softmax scores, for two-stream fusion). :func:`load_run`
 gives a run's seeds together: means, seed standard deviations, and every seed's metrics.
+
+Resume: a seed trains in ``checkpoints/<profile>/<paper>/<run>/<settings digest>/seed<k>/``
+(``params.yaml: checkpoint_dir``), outside the DVC output that DVC deletes before it reruns a
+stage, and is copied to ``runs/`` when finished. A crashed ``dvc repro`` run again resumes each
+seed from its last epoch (finished seeds are copied, not retrained). Digests of the settings that
+decide the weights and of the inputs (data manifest, a fine-tune's source weights) name the
+folder, so changed settings or inputs start afresh instead of resuming a checkpoint of another
+run; changed code resumes (a fix after a crash). The run's folder is deleted once every seed is
+in ``runs/``.
+
+Scale-out: ``params.yaml: profiles.<profile>.gpus: N`` (N > 1) makes the command relaunch itself
+under ``torchrun --nproc_per_node N`` (DDP: ``replicate.train``); rank 0 evaluates and writes.
 
 The spec holds a paper's whole design; :func:`run_plan` says what a run does at a profile. A run
 the profile leaves out (a split, a group) or one that is identical to an earlier run once the
@@ -40,8 +52,12 @@ from __future__ import annotations
 import argparse
 import copy
 import functools
+import hashlib
 import json
+import os
 import platform
+import shutil
+import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -50,6 +66,7 @@ import numpy as np
 import yaml
 
 from . import config
+from .errors import BadValueError, MissingInputError, UnknownNameError, cli
 
 # torch and the training stack are imported by the functions that build, train or load a model,
 # not here: a DVC stage whose run is not trained at its profile (same_as / skipped: 27 of the 66
@@ -68,7 +85,7 @@ def load_spec(paper: str) -> dict:
     path = SPEC_DIR / f"{paper}.yaml"
     if not path.is_file():
         known = ", ".join(sorted(p.stem for p in SPEC_DIR.glob("*.yaml")))
-        raise KeyError(f"no paper spec {path}; known papers: {known}")
+        raise UnknownNameError(f"unknown paper {paper!r} (no spec {path}); known papers: {known}")
     return copy.deepcopy(_parse_spec(path, path.stat().st_mtime_ns))
 
 
@@ -107,7 +124,7 @@ def run_settings(paper: str, run: str, profile: str | None = None, params: dict 
     profile = profile or params["profile"]
     runs = spec_runs(spec)
     if run not in runs:
-        raise KeyError(f"{paper} has no run {run!r}; runs: {', '.join(runs)}")
+        raise UnknownNameError(f"{paper} has no run {run!r}; runs: {', '.join(runs)}")
     s: dict[str, Any] = {**spec["settings"], **(runs[run] or {}), **(overrides or {})}
     prof = config.profile_params(params, profile)
     paper_over = dict(prof.get(paper, {}))
@@ -130,7 +147,7 @@ def seed_indices(s: dict) -> list[int]:
     """The seed indices a run trains at its profile (its settings' ``seeds``): 0, 1, ..."""
     n = s.get("seeds", 1)
     if not isinstance(n, int) or n < 1:
-        raise ValueError(f"seeds must be a whole number >= 1 (params.yaml: profiles.<profile>.seeds), got {n!r}")
+        raise BadValueError(f"seeds must be a whole number >= 1 (params.yaml: profiles.<profile>.seeds), got {n!r}")
     return list(range(n))
 
 
@@ -146,6 +163,45 @@ def run_dir(paper: str, run: str, profile: str) -> Path:
 def seed_dir(paper: str, run: str, profile: str, k: int) -> Path:
     """Where seed index ``k`` of a run keeps its checkpoints and metrics."""
     return run_dir(paper, run, profile) / f"seed{k}"
+
+
+#: settings that change how fast a run goes or which other runs and seeds a profile trains, not what
+#: one seed learns: not part of its work folder's name (5 seeds instead of 3 keeps seeds 0-2's checkpoints)
+_NOT_WEIGHTS = ("num_workers", "cache_frames", "gpus", "seeds", "splits", "skip_groups")
+
+
+def weights_digest(s: dict) -> str:
+    """12 hex digits of the settings that decide a seed's weights (``s``: its :func:`seed_settings`)."""
+    key = {k: v for k, v in s.items() if k not in _RECORDING_KEYS + _NOT_WEIGHTS}
+    return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+def _inputs_digest(s: dict, params: dict | None) -> str:
+    """What a seed trains on besides its settings: the data manifest, and the source run's weights
+    for a fine-tune, hashed (a crashed run must not resume onto other data or another source)."""
+    parts = []
+    manifest = config.data_dir(s["profile"], params or config.load_params()) / "manifest.json"
+    if manifest.is_file():
+        parts.append(hashlib.sha256(manifest.read_bytes()).hexdigest())
+    source = s.get("init_from")
+    if source and source != "torchvision":
+        trained = run_plan(s["paper"], source, s["profile"], params).get("run", source)
+        weights = seed_dir(s["paper"], trained, s["profile"], s["seed_index"]) / "final.pt"
+        if weights.is_file():
+            parts.append(hashlib.sha256(weights.read_bytes()).hexdigest())
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:8]
+
+
+def run_work_dir(paper: str, run: str, profile: str, params: dict | None = None) -> Path:
+    """The folder under ``checkpoint_dir`` that holds every unfinished seed of a run."""
+    return config.checkpoint_dir(params) / profile / paper / run
+
+
+def work_dir(s: dict, params: dict | None = None) -> Path:
+    """Where seed ``s["seed_index"]`` of a run trains: checkpoints outside the DVC output, in a folder
+    named by the digests of its weight-deciding settings and of its inputs."""
+    return (run_work_dir(s["paper"], s["run"], s["profile"], params) / f"{weights_digest(s)}-{_inputs_digest(s, params)}"
+            / f"seed{s['seed_index']}")
 
 
 def run_plan(paper: str, run: str, profile: str | None = None, params: dict | None = None) -> dict:
@@ -211,7 +267,7 @@ def run_plan(paper: str, run: str, profile: str | None = None, params: dict | No
         return memo[name]
 
     if run not in runs:
-        raise KeyError(f"{paper} has no run {run!r}; runs: {', '.join(runs)}")
+        raise UnknownNameError(f"{paper} has no run {run!r}; runs: {', '.join(runs)}")
     return plan(run)
 
 
@@ -233,8 +289,11 @@ def _datasets(s: dict, params: dict) -> tuple[ClipDataset, ClipDataset, int]:
         config.ensure_flow(s["dataset"], s["profile"], params)
     norm = dict(zip(("mean", "std"), FLOW_PIXELS)) if flow else {}
     cache = s.get("cache_frames", False)
+    probes = config.probe_cache_dir(params)
+    role = config.data_role(s["dataset"], s["profile"])
     common = dict(decode_size=tuple(s["resize"]), cache_frames=cache, progress=False,
                   frame_cache_dir=config.frame_cache_dir(params) if cache else None,
+                  probe_cache=probes / f"{s['profile']}_{role}.json" if probes else None,
                   flow=config.flow_roots(s["dataset"], s["profile"], params) if flow else None)
     train_set = ClipDataset(train_videos, s["clip_len"], s["stride"], "train", seed=s["seed"],
                             transform=train_transform(s["crop"], flip=s.get("flip", False), flow=flow, **norm), **common)
@@ -274,11 +333,11 @@ def load_model(paper: str, run: str, profile: str, params: dict | None = None, s
 
     plan = run_plan(paper, run, profile, params)
     if plan["action"] == "skip":
-        raise FileNotFoundError(f"run {run} is not trained at profile {profile}: {plan['reason']}")
+        raise MissingInputError(f"run {run} is not trained at profile {profile}: {plan['reason']}")
     trained = plan.get("run", run)
     path = seed_dir(paper, trained, profile, seed) / "final.pt"
     if not path.is_file():
-        raise FileNotFoundError(f"{path} does not exist: train the run first (`dvc repro` or "
+        raise MissingInputError(f"{path} does not exist: train the run first (`dvc repro` or "
                                 f"`python -m replicate.runs {paper} {trained} --profile {profile}`)")
     state = torch.load(path, map_location="cpu", weights_only=True)
     model = build_model(paper, trained, profile, num_classes=state["fc.weight"].shape[0], params=params)
@@ -297,14 +356,14 @@ def _initialise(model, s: dict, params: dict) -> str | None:
         return None
     if source == "torchvision":
         if s["width"] != 1.0:
-            raise ValueError(f"torchvision's weights are full width; run {s['run']} has width {s['width']}")
+            raise BadValueError(f"torchvision's weights are full width; run {s['run']} has width {s['width']}")
         state = load_torchvision_kinetics(s["model"]).state_dict()
     else:
         known = source in spec_runs(load_spec(s["paper"]))
         trained = run_plan(s["paper"], source, s["profile"], params).get("run", source) if known else source
         path = seed_dir(s["paper"], trained, s["profile"], s.get("seed_index", 0)) / "final.pt"
         if not path.is_file():
-            raise FileNotFoundError(f"run {s['run']} (seed index {s.get('seed_index', 0)}) starts from run {trained}, "
+            raise MissingInputError(f"run {s['run']} (seed index {s.get('seed_index', 0)}) starts from run {trained}, "
                                     f"but {path} does not exist: train {trained} first")
         state = torch.load(path, map_location="cpu", weights_only=True)
     own = model.state_dict()
@@ -329,11 +388,28 @@ def _environment(precision: str) -> dict:
             "device": str(default_device()), "precision": effective_precision(precision, default_device())}
 
 
+def _rank() -> int:
+    """This process's rank under torchrun (0 alone): only rank 0 evaluates and writes."""
+    return int(os.environ.get("RANK", "0"))
+
+
+#: what a finished seed's work folder gives its folder in runs/ (the checkpoints stay behind)
+PUBLISHED = ("final.pt", "best.pt", "history.json", "video_scores.npz", "metrics.json")
+
+
+def _publish(work: Path, out: Path) -> None:
+    """Copy a finished seed from its work folder to runs/ (metrics.json last: it marks the seed done)."""
+    out.mkdir(parents=True, exist_ok=True)
+    for name in PUBLISHED:
+        if (work / name).is_file():
+            shutil.copy2(work / name, out / name)
+
+
 def train_run(paper: str, run: str, profile: str | None = None, params: dict | None = None,
               progress: bool = True, seeds: list[int] | None = None) -> dict:
-    """Train and evaluate every seed of one run (each resuming an interrupted one, a finished seed
-    kept); writes each seed's metrics and returns :func:`load_run`'s view of them. ``seeds``:
-    only these seed indices."""
+    """Train and evaluate every seed of one run (each resuming an interrupted one from its work
+    folder; a finished seed is kept) and publish each to runs/; returns :func:`load_run`'s view of
+    them (an empty dict on ranks other than 0). ``seeds``: only these seed indices."""
     params = params or config.load_params()
     s = run_settings(paper, run, profile, params)
     out = run_dir(paper, run, s["profile"])
@@ -341,24 +417,41 @@ def train_run(paper: str, run: str, profile: str | None = None, params: dict | N
     if plan["action"] != "train":  # the folder records why nothing was trained (DVC still gets its output)
         marker = {"paper": paper, "run": run, "profile": s["profile"],
                   **({"same_as": plan["run"]} if plan["action"] == "same_as" else {"skipped": plan["reason"]})}
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "metrics.json").write_text(json.dumps(marker, indent=1) + "\n")
+        if _rank() == 0:
+            out.mkdir(parents=True, exist_ok=True)
+            (out / "metrics.json").write_text(json.dumps(marker, indent=1) + "\n")
         return marker
-    (out / "metrics.json").unlink(missing_ok=True)  # a marker from when this run was not trained here
+    if _rank() == 0:
+        (out / "metrics.json").unlink(missing_ok=True)  # a marker from when this run was not trained here
     for k in seeds if seeds is not None else seed_indices(s):
-        if not (seed_dir(paper, run, s["profile"], k) / "metrics.json").is_file():
-            _train_seed(seed_settings(s, k), params, progress)
+        sk = seed_settings(s, k)
+        work = work_dir(sk, params)
+        if (seed_dir(paper, run, s["profile"], k) / "metrics.json").is_file():
+            continue
+        if not (work / "metrics.json").is_file():  # else it finished before a crash: publish it only
+            _train_seed(sk, params, progress, work)
+        if _rank() == 0:
+            _publish(work, seed_dir(paper, run, s["profile"], k))
+    if _rank() != 0:
+        return {}
+    if all((seed_dir(paper, run, s["profile"], k) / "metrics.json").is_file() for k in seed_indices(s)):
+        # every seed is in runs/: the checkpoints have served (every seed's folder, and any left
+        # by other settings of this run, which no later run would resume)
+        folder = run_work_dir(paper, run, s["profile"], params)
+        shutil.rmtree(folder, ignore_errors=True)
+        for parent in list(folder.parents)[:2]:  # <paper>, <profile>, when left empty
+            if parent.is_dir() and not any(parent.iterdir()):
+                parent.rmdir()
     return load_run(paper, run, s["profile"])
 
 
-def _train_seed(s: dict, params: dict, progress: bool) -> dict:
-    """Train, evaluate and store one seed of a run (``s``: its :func:`seed_settings`)."""
+def _train_seed(s: dict, params: dict, progress: bool, work: Path) -> dict | None:
+    """Train, evaluate and store one seed of a run (``s``: its :func:`seed_settings`) in ``work``."""
     from .evaluate import evaluate
     from .flops import count_flops, count_params
-    from .train import TrainConfig, fit
+    from .train import TrainConfig, fit, save_json
 
     paper, run, k = s["paper"], s["run"], s["seed_index"]
-    out = seed_dir(paper, run, s["profile"], k)
     config.ensure_data(s["profile"], params)
     model = build_model(paper, run, s["profile"], params=params, settings=s)
     _initialise(model, s, params)  # before decoding any video: a missing source fails at once
@@ -368,11 +461,24 @@ def _train_seed(s: dict, params: dict, progress: bool) -> dict:
     # centre clip per test video (clip error); the final numbers always use the full protocol.
     curve_set = _one_clip_per_video(test_set, s.get("cache_frames", False)) if s.get("curves") else None
     t0 = time.time()
-    history = fit(model, train_set, cfg, progress=progress, val_set=curve_set, out_dir=out, resume=True)
-    metrics = evaluate(model, test_set, precision=s["precision"])
+    fingerprint = {"run": f"{paper}/{run}", "seed_index": k, "settings": weights_digest(s)}
+    history = fit(model, train_set, cfg, progress=progress, val_set=curve_set, out_dir=work, resume=True,
+                  fingerprint=fingerprint)
+    if _rank() != 0:
+        return None
+    metrics = evaluate(model, test_set, precision=s["precision"], num_workers=s.get("num_workers", 0))
     # every per-video record is keyed by video id: the verdicts match rows by id, never by position
     video_ids = [test_set.video_ids[i] for i in metrics["video_order"]]
-    np.savez(out / "video_scores.npz", scores=metrics["video_scores"].numpy(), labels=np.asarray(metrics["video_labels"]),
+    if not len(video_ids) == len(metrics["video_correct"]) == len(metrics["video_clip_acc"]):
+        raise RuntimeError(f"{paper}/{run} seed {k}: {len(video_ids)} scored video ids, {len(metrics['video_correct'])} "
+                           f"correctness values, {len(metrics['video_clip_acc'])} clip accuracies")
+    scored = set(video_ids)
+    # a listed test video is unscored when it is absent from disk, cannot be opened (probe) or none of its clips decodes
+    listed_missing = config.video_list(s["dataset"], s.get("split", 1), config.test_subset(s["dataset"]), s["profile"],
+                                       params, num_classes=s.get("classes")).missing
+    unscored = sorted(set(listed_missing) | {sample.video_id for sample, _ in test_set.broken}
+                      | {sample.video_id for sample, _ in test_set.videos if sample.video_id not in scored})
+    np.savez(work / "video_scores.npz", scores=metrics["video_scores"].numpy(), labels=np.asarray(metrics["video_labels"]),
              video_ids=np.asarray(video_ids))
     shape = (2 if s.get("modality", "rgb") == "flow" else 3, s["clip_len"], s["crop"], s["crop"])
     result = {
@@ -385,11 +491,36 @@ def _train_seed(s: dict, params: dict, progress: bool) -> dict:
         "video_clip_acc": metrics["video_clip_acc"],
         "params": count_params(model), "flops": count_flops(model, shape),
         "train_seconds": time.time() - t0, "history": history,
-        "skipped_videos": {"train": len(train_set.broken), "test": len(test_set.broken)},
+        # exact, and by id: test videos listed but not scored, training videos left out at probe time,
+        # training items whose clip failed to decode and was replaced (counted since this process started)
+        "skipped_videos": {"train": len(train_set.broken), "test": len(unscored)},
+        "unscored_test_videos": unscored,
+        "train_clips_replaced": train_set.num_failed_items,
         "environment": _environment(s["precision"]),
     }
-    (out / "metrics.json").write_text(json.dumps(result, indent=1) + "\n")
+    save_json(result, work / "metrics.json")
     return result
+
+
+def paper_gpu_hours(paper: str, run: str) -> float:
+    """Estimated hours of one reference GPU (``flops.REFERENCE_GPU``) to train and test ``run`` at the
+    paper's own settings and dataset sizes (the spec's ``settings``, the run's overrides and
+    ``dataset_sizes``): epochs x training videos (one clip each) x 3 passes, plus test videos x test
+    clips, times the full-size model's FLOPs per clip (counted on the meta device: instant)."""
+    import torch
+
+    from .flops import TRAIN_PASSES, count_flops, gpu_hours
+    from .models import create
+
+    spec = load_spec(paper)
+    s = {**spec["settings"], **spec_runs(spec)[run]}
+    sizes = spec["dataset_sizes"][s["dataset"]]
+    channels = 2 if s.get("modality", "rgb") == "flow" else 3
+    with torch.device("meta"):
+        model = create(s["model"], num_classes=sizes["classes"], in_channels=channels, clip_len=s["clip_len"])
+    per_clip = count_flops(model, (channels, s["clip_len"], s["crop"], s["crop"]))
+    clips = s["epochs"] * sizes["train"] * TRAIN_PASSES + sizes["test"] * s["test_clips"]
+    return gpu_hours(per_clip * clips)
 
 
 #: per-video records of a seed's metrics, by the metric a claim is about
@@ -506,13 +637,35 @@ def ensure_run(paper: str, run: str, profile: str, params: dict | None = None, p
     return load_run(paper, run, profile)
 
 
+def _relaunch_under_torchrun(gpus: int, argv: list[str]) -> int:
+    """Run this command again as ``gpus`` DDP processes (``torchrun --standalone``); its exit code."""
+    import subprocess
+
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={gpus}",
+           "-m", "replicate.runs", *argv]
+    print("launching " + " ".join(cmd[1:]), file=sys.stderr)
+    return subprocess.call(cmd)
+
+
+@cli
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("paper")
     ap.add_argument("run")
     ap.add_argument("--profile", default=None)
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = ap.parse_args(argv)
-    res = train_run(args.paper, args.run, args.profile)
+    params = config.load_params()
+    profile = args.profile or params["profile"]
+    gpus = config.profile_params(params, profile).get("gpus", 1)
+    if not isinstance(gpus, int) or gpus < 1:
+        raise BadValueError(f"profiles.{profile}.gpus must be a whole number >= 1, got {gpus!r}")
+    run_plan(args.paper, args.run, profile, params)  # an unknown paper or run fails here, before any launch
+    if gpus > 1 and "WORLD_SIZE" not in os.environ:
+        return _relaunch_under_torchrun(gpus, argv)
+    res = train_run(args.paper, args.run, profile, params)
+    if _rank() != 0:
+        return 0
     if "same_as" in res or "skipped" in res:
         print(f"{args.paper}/{args.run} ({res['profile']}): not trained: "
               + (f"same as {res['same_as']} at this profile" if "same_as" in res else res["skipped"]))

@@ -23,8 +23,12 @@ Everything else is a small helper below.
   weight decay) for the first ``freeze_iters`` iterations (mansimov2015: convs frozen for 500).
   Their BatchNorm running statistics still follow the data, as in any train-mode forward.
 * Checkpoints every epoch with model, optimizer, scheduler, iteration, history and every
-  RNG state, written atomically; ``resume=True`` continues from the last complete epoch and,
-  on CPU, ends with exactly the weights of an uninterrupted run. The shuffle order is a
+  RNG state, written atomically; the previous epoch's is kept beside it (``checkpoint_prev.pt``).
+  ``resume=True`` continues from the last complete epoch and, on CPU, ends with exactly the
+  weights of an uninterrupted run. A checkpoint made under another config (epochs included) or
+  for another model / data (``fingerprint``) is refused, naming the file and every difference;
+  one that cannot be read (truncated, empty) falls back to the previous epoch's, or names the
+  files to delete. The shuffle order is a
   function of ``(seed, epoch)`` (a DistributedSampler, also for one process) and the clips of
   a ClipDataset of ``(seed, epoch, index)``, so the epoch number is the sampler position.
 * DDP under ``torchrun`` (``WORLD_SIZE`` > 1): NCCL on CUDA, gloo on CPU; ``batch_size`` is
@@ -41,6 +45,7 @@ import json
 import logging
 import math
 import os
+import pickle
 import random
 import time
 from collections.abc import Callable
@@ -59,11 +64,19 @@ from torch.utils.data import DataLoader, DistributedSampler
 from tqdm import tqdm  # plain tqdm: tqdm.auto warns on stderr in kernels without ipywidgets (breaks nbval)
 
 from .data.clips import ClipDataset, collate_skip_none
+from .errors import UsageError
 from .evaluate import PRECISIONS, autocast, default_device, evaluate, move_input, move_model, unwrap
 
 log = logging.getLogger(__name__)
 
 SCHEDULES = ("cosine", "step", "plateau")
+CHECKPOINT, PREVIOUS_CHECKPOINT = "checkpoint.pt", "checkpoint_prev.pt"
+#: config keys that change how fast a run goes, never what it computes: a resume may differ in them
+RESUME_MAY_DIFFER = ("num_workers",)
+
+
+class CheckpointError(UsageError, RuntimeError):
+    """A checkpoint that cannot be resumed: made under other settings, or unreadable."""
 # Rank 0 validates alone while the other ranks wait in a collective; a full Kinetics validation
 # pass can outlast NCCL's 10-minute default timeout.
 DDP_TIMEOUT = timedelta(hours=1)
@@ -80,7 +93,7 @@ class TrainConfig:
     nesterov: bool = True
     weight_decay: float = 5e-4  # weights only: BatchNorm parameters and biases are not decayed
     schedule: str = "cosine"  # cosine (with linear warm-up) | step | plateau
-    warmup_epochs: float = 1.0  # cosine and step; must be 0 for plateau
+    warmup_epochs: float = 0.0  # cosine and step (linear, from ~0); must be 0 for plateau. Neither tran2018 nor VMZ warms up
     step_epochs: int = 10  # step schedule: divide by gamma every step_epochs (tran2018: 10)
     gamma: float = 10.0  # step and plateau: the lr divisor
     plateau_patience: int = 2  # plateau: validations without improvement before dividing
@@ -272,9 +285,13 @@ def save_json(obj: Any, path: Path) -> None:
 
 
 def save_epoch(out_dir: Path, model: nn.Module, state: dict[str, Any]) -> None:
-    """checkpoint.pt, history.json and, when validation improved clip@1, best.pt."""
+    """checkpoint.pt (the last one kept as checkpoint_prev.pt), history.json and, when validation
+    improved clip@1, best.pt."""
     history = state["history"]
-    save_torch(state, out_dir / "checkpoint.pt")
+    if (out_dir / CHECKPOINT).is_file():
+        # a crash from here on leaves the previous epoch's checkpoint, which read_checkpoint finds
+        os.replace(out_dir / CHECKPOINT, out_dir / PREVIOUS_CHECKPOINT)
+    save_torch(state, out_dir / CHECKPOINT)
     save_json(history, out_dir / "history.json")
     last = history[-1].get("val_clip@1")
     earlier = [h["val_clip@1"] for h in history[:-1] if "val_clip@1" in h]
@@ -282,14 +299,53 @@ def save_epoch(out_dir: Path, model: nn.Module, state: dict[str, Any]) -> None:
         save_torch(unwrap(model).state_dict(), out_dir / "best.pt")
 
 
-def load_checkpoint(path: Path, model: nn.Module, opt: torch.optim.Optimizer, sched: LRScheduler, cfg: TrainConfig,
+def read_checkpoint(out_dir: Path) -> tuple[dict[str, Any], Path] | None:
+    """The newest readable checkpoint in ``out_dir`` and its path (checkpoint.pt, else the previous
+    epoch's checkpoint_prev.pt), or None when there is none. One that cannot be read (a disk filled
+    mid-write, a copy cut short) is skipped with a warning; when every one present is unreadable,
+    :class:`CheckpointError` names the files to delete."""
+    paths = [out_dir / name for name in (CHECKPOINT, PREVIOUS_CHECKPOINT) if (out_dir / name).is_file()]
+    problems = []
+    for path in paths:
+        try:
+            return torch.load(path, map_location="cpu", weights_only=True), path
+        except (RuntimeError, EOFError, OSError, ValueError, pickle.UnpicklingError) as exc:  # truncated zip, 0 bytes, bad pickle
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            problems.append(f"{path} ({reason})")
+            log.warning("cannot read checkpoint %s (%s)%s", path, reason,
+                        "; trying the previous epoch's" if path.name == CHECKPOINT else "")
+    if problems:
+        raise CheckpointError(f"no readable checkpoint to resume from: {'; '.join(problems)}. "
+                              f"Delete {' and '.join(str(p) for p in paths)} to train from the start.")
+    return None
+
+
+def check_resumable(ckpt: dict[str, Any], path: Path, cfg: TrainConfig, fingerprint: dict[str, Any] | None) -> None:
+    """Refuse a checkpoint made under another config (``RESUME_MAY_DIFFER`` aside) or another
+    ``fingerprint`` (what the caller says identifies the model and data), naming every difference."""
+    saved = {**ckpt["config"], **{f"fingerprint.{k}": v for k, v in (ckpt.get("fingerprint") or {}).items()}}
+    wanted = {**config_dict(cfg), **{f"fingerprint.{k}": v for k, v in (fingerprint or {}).items()}}
+    differ = [f"{k}: {_short(saved.get(k))} in the checkpoint, {_short(wanted.get(k))} now"
+              for k in sorted(set(saved) | set(wanted))
+              if k not in RESUME_MAY_DIFFER and _plain(saved.get(k)) != _plain(wanted.get(k))]
+    if differ:
+        raise CheckpointError(f"{path} was made under other settings ({'; '.join(differ)}): resuming it would not "
+                              f"continue this run. Delete {path.parent} to train from the start, or restore the settings.")
+
+
+def _plain(value: Any) -> Any:
+    return json.loads(json.dumps(value, sort_keys=True, default=str))  # tuples and lists alike
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def load_checkpoint(ckpt: dict[str, Any], path: Path, model: nn.Module, opt: torch.optim.Optimizer, sched: LRScheduler,
                     rank: int, world: int) -> tuple[int, int, list]:
-    """Restore everything from ``path``; returns ``(epochs_done, iteration, history)``."""
-    ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    # more epochs is the usual reason to resume (step/plateau just go on; cosine re-stretches)
-    changed = sorted(k for k, v in config_dict(cfg).items() if k != "epochs" and ckpt["config"].get(k) != v)
-    if changed:
-        log.warning("resuming %s with a different config (%s): not a clean continuation", path, ", ".join(changed))
+    """Restore everything from a checkpoint read by :func:`read_checkpoint`; returns
+    ``(epochs_done, iteration, history)``."""
     unwrap(model).load_state_dict(ckpt["model"])
     opt.load_state_dict(ckpt["optimizer"])
     sched.load_state_dict(ckpt["scheduler"])
@@ -297,7 +353,8 @@ def load_checkpoint(path: Path, model: nn.Module, opt: torch.optim.Optimizer, sc
         set_rng_state(ckpt["rng"][rank])
     else:
         log.warning("checkpoint from %d processes, resuming on %d: RNG streams start afresh", len(ckpt["rng"]), world)
-    log.info("resumed from %s after epoch %d", path, ckpt["epoch"])
+    if rank == 0:
+        log.warning("resumed from %s after epoch %d of %d", path, ckpt["epoch"], ckpt["config"]["epochs"])
     return ckpt["epoch"], ckpt["iteration"], ckpt["history"]
 
 
@@ -359,15 +416,17 @@ def validate(model: nn.Module, val_set: ClipDataset, cfg: TrainConfig, batch: in
 
 def fit(model: nn.Module, train_set: ClipDataset, cfg: TrainConfig, device: str | torch.device | None = None,
         progress: bool = True, *, val_set: ClipDataset | None = None, out_dir: str | os.PathLike | None = None,
-        resume: bool = False) -> list[dict]:
+        resume: bool = False, fingerprint: dict[str, Any] | None = None) -> list[dict]:
     """Train ``model`` in place; returns the per-epoch history (also in ``out_dir/history.json``).
 
     ``device`` defaults to CUDA when present, else CPU. ``val_set`` (test-mode ClipDataset) is
     evaluated every ``cfg.val_every`` epochs and after the last. ``out_dir`` receives
     ``checkpoint.pt`` and ``history.json`` every epoch, ``best.pt`` (best val clip@1) and
     ``final.pt`` (model state_dict); with ``resume=True`` training continues after the last
-    complete epoch of ``out_dir/checkpoint.pt`` (a fresh start when there is none). Under
-    torchrun every rank calls ``fit`` and gets the same history; only rank 0 writes files.
+    complete epoch of ``out_dir/checkpoint.pt`` (a fresh start when there is none), refusing
+    one made under another config or ``fingerprint`` (json-able; stored in every checkpoint: what
+    identifies the model and data beyond ``cfg``). Under torchrun every rank calls ``fit`` and
+    gets the same history; only rank 0 writes files.
     """
     check_config(cfg, val_set is not None)
     if resume and out_dir is None:
@@ -384,8 +443,11 @@ def fit(model: nn.Module, train_set: ClipDataset, cfg: TrainConfig, device: str 
     if out is not None and rank == 0:
         out.mkdir(parents=True, exist_ok=True)
     start, iteration, history = 0, 0, []
-    if resume and (out / "checkpoint.pt").is_file():
-        start, iteration, history = load_checkpoint(out / "checkpoint.pt", model, opt, sched, cfg, rank, world)
+    found = read_checkpoint(out) if resume else None
+    if found is not None:
+        ckpt, path = found
+        check_resumable(ckpt, path, cfg, fingerprint)
+        start, iteration, history = load_checkpoint(ckpt, path, model, opt, sched, rank, world)
     net = wrap_distributed(model, device, cfg) if world > 1 else model
     show = progress and rank == 0
 
@@ -415,7 +477,7 @@ def fit(model: nn.Module, train_set: ClipDataset, cfg: TrainConfig, device: str 
                 save_epoch(out, model, {
                     "model": unwrap(model).state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
                     "epoch": epoch + 1, "iteration": iteration, "history": history, "rng": rng,
-                    "config": config_dict(cfg),
+                    "config": config_dict(cfg), "fingerprint": fingerprint or {},
                 })
     if out is not None and rank == 0:
         save_torch(unwrap(model).state_dict(), out / "final.pt")

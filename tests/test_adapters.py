@@ -96,9 +96,9 @@ def test_ucf101_test_list_labels_come_from_folders(tmp_path: Path) -> None:
 
 def test_ucf101_missing_paths(tmp_path: Path) -> None:
     root, ann = make_ucf(tmp_path)
-    with pytest.raises(DatasetError, match=r"UCF101 videos not found.*nowhere.*UCF101\.rar.*datasets\.ucf101\.root"):
+    with pytest.raises(DatasetError, match=r"UCF101 videos not found.*nowhere.*UCF101\.rar.*the root argument"):
         ucf101(tmp_path / "nowhere", ann)
-    with pytest.raises(DatasetError, match=r"annotations not found.*classInd\.txt.*unzip.*datasets\.ucf101\.annotations"):
+    with pytest.raises(DatasetError, match=r"annotations not found.*classInd\.txt.*unzip.*the annotations argument"):
         ucf101(root, tmp_path / "no_lists")
     with pytest.raises(DatasetError, match=r"annotations not found: \S*trainlist02\.txt"):
         ucf101(root, ann, split=2)
@@ -207,11 +207,11 @@ def test_hmdb51_split2_is_its_own(tmp_path: Path) -> None:
 
 def test_hmdb51_errors(tmp_path: Path) -> None:
     root, splits = make_hmdb(tmp_path)
-    with pytest.raises(DatasetError, match=r"HMDB51 videos not found.*hmdb51_org\.rar.*datasets\.hmdb51\.root"):
+    with pytest.raises(DatasetError, match=r"HMDB51 videos not found.*hmdb51_org\.rar.*the root argument"):
         hmdb51(tmp_path / "nowhere", splits)
     with pytest.raises(DatasetError, match=r"HMDB51 split files not found.*test_train_splits\.rar.*brush_hair_test_split1\.txt"):
         hmdb51(root, tmp_path / "no_splits")
-    with pytest.raises(DatasetError, match=r"no \S*\*_test_split3\.txt.*datasets\.hmdb51\.splits_dir"):
+    with pytest.raises(DatasetError, match=r"no \S*\*_test_split3\.txt.*the splits_dir argument"):
         hmdb51(root, splits, split=3)
     with pytest.raises(DatasetError, match=r"subset must be one of train, test"):
         hmdb51(root, splits, subset="validation")
@@ -295,9 +295,9 @@ def test_kinetics_test_csv_without_labels(tmp_path: Path) -> None:
 
 def test_kinetics_errors(tmp_path: Path) -> None:
     root, csv_path = make_kinetics(tmp_path, "flat")
-    with pytest.raises(DatasetError, match=r"Kinetics annotations not found.*train\.csv.*datasets\.kinetics\.annotations_csv"):
+    with pytest.raises(DatasetError, match=r"Kinetics annotations not found.*train\.csv.*the annotations_csv argument"):
         kinetics(root, tmp_path / "train.csv")
-    with pytest.raises(DatasetError, match=r"Kinetics videos not found.*<youtube_id>_<time_start:06d>.*datasets\.kinetics\.root"):
+    with pytest.raises(DatasetError, match=r"Kinetics videos not found.*<youtube_id>_<time_start:06d>.*the root argument"):
         kinetics(tmp_path / "nowhere", csv_path)
     with pytest.raises(DatasetError, match=r"subset must be train, val"):
         kinetics(root, csv_path, subset="holdout")
@@ -386,3 +386,14 @@ def test_restrict_keeps_and_relabels_classes(tmp_path: Path) -> None:
     assert {(s.video_id, s.label) for s in sub} == {("0", 1), ("3", 1), ("6", 1), ("2", 0), ("5", 0), ("8", 0)}
     with pytest.raises(DatasetError, match="not among"):
         videos.restrict(["a", "z"])
+
+
+def test_errors_name_the_callers_key_and_the_datasets_own_help(tmp_path: Path) -> None:
+    """``where`` puts the caller's key (params.yaml's) in the message; Sports-1M gets its own download help."""
+    root, ann = make_ucf(tmp_path)
+    with pytest.raises(DatasetError, match=r"point real_data\.ucf101\.root in params\.yaml at"):
+        ucf101(tmp_path / "nowhere", ann, where={"root": "real_data.ucf101.root in params.yaml"})
+    root, csv_path = make_kinetics(tmp_path / "k", "flat")
+    with pytest.raises(DatasetError, match=r"Sports-1M videos not found.*sports-1m-dataset.*real_data\.sports1m\.root") as err:
+        kinetics(tmp_path / "nowhere", csv_path, where={"root": "real_data.sports1m.root"}, dataset="sports1m")
+    assert "cvdfoundation" not in str(err.value)  # not Kinetics' help

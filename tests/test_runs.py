@@ -56,7 +56,7 @@ def test_flow_roots_say_how_to_make_the_flow(tmp_path):
     with pytest.raises(config.DatasetError, match="real_data.ucf101.flow_root"):
         config.flow_roots("ucf101", "paper", params)
     params["real_data"]["ucf101"]["flow_root"] = str(tmp_path / "flow")
-    with pytest.raises(config.DatasetError, match="replicate.data.flow --videos"):
+    with pytest.raises(config.DatasetError, match=r"dvc repro flow@ucf101.*replicate.data.flow --role ucf101 --profile paper"):
         config.flow_roots("ucf101", "paper", params)
 
 
@@ -184,3 +184,18 @@ def test_train_stages_depend_on_weight_code_only():
         code = {d for d in deps if d.startswith(("replicate/", "notebooks/", "tools/"))}
         assert weight_code <= code, f"{name} misses {sorted(weight_code - code)}"
         assert not [d for d in code if d.startswith(("notebooks/", "tools/", "replicate/papers/")) or d.endswith("report.py")], name
+
+
+def test_work_folder_name_follows_what_decides_the_weights():
+    """Checkpoints live under a digest of the weight-deciding settings: a changed learning rate or
+    epoch count starts afresh in another folder, a changed worker or seed count does not."""
+    s = runs.seed_settings(runs.run_settings("tran2018", "r3d_18", "smoke"), 0)
+    digest = runs.weights_digest(s)
+    assert runs.weights_digest({**s, "num_workers": 8, "seeds": 5, "cache_frames": False}) == digest
+    assert runs.weights_digest({**s, "lr": s["lr"] / 2}) != digest
+    assert runs.weights_digest({**s, "epochs": s["epochs"] + 1}) != digest
+    assert runs.weights_digest(runs.seed_settings(runs.run_settings("tran2018", "r3d_18", "smoke"), 1)) != digest
+    work = runs.work_dir(s)
+    assert work.parts[-5:-2] == ("smoke", "tran2018", "r3d_18") and work.parts[-2].startswith(digest + "-")
+    assert work.name == "seed0" and work.parent.parent == runs.run_work_dir("tran2018", "r3d_18", "smoke")
+    assert runs.RUNS_DIR not in work.parents  # outside the DVC output

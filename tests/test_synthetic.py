@@ -184,7 +184,7 @@ def test_build_cli_writes_data_card_and_figures(tmp_path):
     assert (out / "manifest.json").is_file()
 
 
-def test_build_cli_on_paper_profile_reports_what_is_missing(tmp_path):
+def test_build_cli_on_paper_profile_reports_what_is_missing(tmp_path, capsys):
     import yaml
 
     from replicate.data import build
@@ -194,9 +194,13 @@ def test_build_cli_on_paper_profile_reports_what_is_missing(tmp_path):
     params["real_data"]["ucf101"]["root"] = str(tmp_path / "nowhere/UCF-101")
     path = tmp_path / "params.yaml"
     path.write_text(yaml.safe_dump(params))
-    assert build.main(["--params", str(path), "--results", str(tmp_path / "results")]) == 0
-    card = (tmp_path / "results" / "dataset_card.md").read_text()
-    assert "unavailable" in card and "Real datasets" in card
+    with pytest.raises(SystemExit) as exit_:
+        build.main(["--params", str(path), "--results", str(tmp_path / "results"), "--out", str(tmp_path / "data")])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and err.startswith("error: UCF101 videos not found: " + str(tmp_path / "nowhere/UCF-101"))
+    assert "point real_data.ucf101.root in params.yaml at" in err and "crcv.ucf.edu" in err
+    assert not (tmp_path / "results").exists() and not (tmp_path / "data").exists()  # nothing written
 
 
 def test_class_subset_keeps_whole_twin_pairs(built):

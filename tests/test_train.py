@@ -22,7 +22,7 @@ import torch.distributed as dist
 
 from _ddp_worker import DDP_CONFIG, datasets, run, tiny_model
 from replicate.evaluate import cpu_has_bf16
-from replicate.train import TrainConfig, fit, lr_factor
+from replicate.train import CheckpointError, TrainConfig, fit, lr_factor
 
 WORKER = Path(__file__).with_name("_ddp_worker.py")
 TIMING_KEYS = ("seconds", "clips_per_s")
@@ -146,37 +146,69 @@ def test_validation_does_not_change_training(data, cosine_run):
     _assert_same_tensors(model.state_dict(), weights)
 
 
-def test_resume_after_two_epochs_is_exact(data, step_run, tmp_path):
-    history, weights, out = step_run
+def test_resume_refuses_a_checkpoint_made_under_other_settings(data, tmp_path):
+    """A longer (or shorter) run's checkpoint is not silently "resumed": the file and each difference are named."""
     train, val = data
     fit(tiny_model(), train, replace(STEP, epochs=2), progress=False, val_set=val, out_dir=tmp_path)
-    model = tiny_model()  # a fresh model: everything must come from the checkpoint
-    resumed = fit(model, train, STEP, progress=False, val_set=val, out_dir=tmp_path, resume=True)
-    assert _untimed(resumed) == _untimed(history)
-    _assert_same_tensors(model.state_dict(), weights)
-    # optimizer momentum, scheduler and RNG states too
-    _assert_same_tensors(_load(tmp_path / "checkpoint.pt"), _load(out / "checkpoint.pt"))
+    with pytest.raises(CheckpointError, match=r"checkpoint\.pt was made under other settings \(epochs: 2 in the checkpoint, 3 now\)"):
+        fit(tiny_model(), train, STEP, progress=False, val_set=val, out_dir=tmp_path, resume=True)
+    with pytest.raises(CheckpointError, match=r"fingerprint\.data: null in the checkpoint, \"other\" now"):
+        fit(tiny_model(), train, replace(STEP, epochs=2), progress=False, val_set=val, out_dir=tmp_path, resume=True,
+            fingerprint={"data": "other"})
+    # what only changes speed may differ
+    fit(tiny_model(), train, replace(STEP, epochs=2, num_workers=1), progress=False, val_set=val, out_dir=tmp_path, resume=True)
+
+
+def _crash_before_epoch(n: int, data, out_dir, monkeypatch) -> None:
+    """Train COSINE into ``out_dir`` and crash as epoch index ``n`` starts (its checkpoints stay)."""
+    train, val = data
+    set_epoch = train.set_epoch
+
+    def crash(epoch: int) -> None:
+        if epoch == n:
+            raise Interrupted
+        set_epoch(epoch)
+
+    monkeypatch.setattr(train, "set_epoch", crash)
+    with pytest.raises(Interrupted):
+        fit(tiny_model(), train, COSINE, progress=False, val_set=val, out_dir=out_dir)
+    monkeypatch.undo()
 
 
 def test_resume_after_interruption_is_exact(data, cosine_run, tmp_path, monkeypatch):
     history, weights, _ = cosine_run
     train, val = data
-    set_epoch = train.set_epoch
-
-    def crash_at_epoch_2(epoch: int) -> None:
-        if epoch == 2:
-            raise Interrupted
-        set_epoch(epoch)
-
-    monkeypatch.setattr(train, "set_epoch", crash_at_epoch_2)
-    with pytest.raises(Interrupted):
-        fit(tiny_model(), train, COSINE, progress=False, val_set=val, out_dir=tmp_path)
-    monkeypatch.undo()
+    _crash_before_epoch(2, data, tmp_path, monkeypatch)
     assert _load(tmp_path / "checkpoint.pt")["epoch"] == 2
+    assert _load(tmp_path / "checkpoint_prev.pt")["epoch"] == 1
     model = tiny_model()
     resumed = fit(model, train, COSINE, progress=False, val_set=val, out_dir=tmp_path, resume=True)
     assert _untimed(resumed) == _untimed(history)
     _assert_same_tensors(model.state_dict(), weights)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "empty"])
+def test_unreadable_checkpoint_falls_back_to_the_previous_epoch(data, cosine_run, tmp_path, monkeypatch, caplog, damage):
+    history, weights, _ = cosine_run
+    train, val = data
+    _crash_before_epoch(3, data, tmp_path, monkeypatch)
+    last = tmp_path / "checkpoint.pt"
+    last.write_bytes(last.read_bytes()[: last.stat().st_size // 2] if damage == "truncated" else b"")
+    model = tiny_model()
+    with caplog.at_level("WARNING", logger="replicate.train"):
+        resumed = fit(model, train, COSINE, progress=False, val_set=val, out_dir=tmp_path, resume=True)
+    assert "trying the previous epoch's" in caplog.text
+    assert "resumed from " + str(tmp_path / "checkpoint_prev.pt") + " after epoch 2 of 4" in caplog.text
+    assert _untimed(resumed) == _untimed(history)
+    _assert_same_tensors(model.state_dict(), weights)
+
+
+def test_no_readable_checkpoint_names_the_files_to_delete(data, tmp_path):
+    train, _ = data
+    for name in ("checkpoint.pt", "checkpoint_prev.pt"):
+        (tmp_path / name).write_bytes(b"")
+    with pytest.raises(CheckpointError, match=r"no readable checkpoint.*Delete .*checkpoint\.pt and .*checkpoint_prev\.pt"):
+        fit(tiny_model(), train, COSINE, progress=False, out_dir=tmp_path, resume=True)
 
 
 def test_step_schedule_lr_values_and_val_every(step_run):
@@ -205,22 +237,21 @@ def test_plateau_needs_a_val_set_and_no_warmup(data):
     with pytest.raises(ValueError, match="val_set"):
         fit(tiny_model(), train, TrainConfig(schedule="plateau", warmup_epochs=0), progress=False)
     with pytest.raises(ValueError, match="warmup_epochs=0"):
-        fit(tiny_model(), train, TrainConfig(schedule="plateau"), progress=False, val_set=val)
+        fit(tiny_model(), train, TrainConfig(schedule="plateau", warmup_epochs=1), progress=False, val_set=val)
 
 
 def test_frozen_prefixes_stay_put_for_freeze_iters(data, tmp_path):
     train, _ = data
     # 3 iterations per epoch: frozen through epoch 1 and the first iteration of epoch 2;
     # strong momentum and weight decay would move the convs if they reached them
-    cfg = TrainConfig(epochs=1, batch_size=4, lr=0.05, weight_decay=0.1, schedule="step", warmup_epochs=0,
+    cfg = TrainConfig(epochs=2, batch_size=4, lr=0.05, weight_decay=0.1, schedule="step", warmup_epochs=0,
                       freeze_prefixes=("features",), freeze_iters=4, seed=0)
     model = tiny_model()
     before = {name: p.detach().clone() for name, p in model.named_parameters()}
     fit(model, train, cfg, progress=False, out_dir=tmp_path)
-    after_one = dict(model.named_parameters())
+    after_one = _load(tmp_path / "checkpoint_prev.pt")["model"]  # the epoch-1 checkpoint
     assert all(torch.equal(after_one[name], before[name]) for name in before if name.startswith("features."))
     assert not torch.equal(after_one["fc.weight"], before["fc.weight"])
-    fit(model, train, replace(cfg, epochs=2), progress=False, out_dir=tmp_path, resume=True)
     after_two = dict(model.named_parameters())
     assert all(not torch.equal(after_two[name], before[name]) for name in before if name.endswith(".weight"))
     with pytest.raises(ValueError, match="match no parameter"):

@@ -17,12 +17,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from replicate.errors import MissingInputError, cli
+
 
 def claims(folder: Path) -> dict[tuple[str, str], tuple[str, str]]:
     """{(table, claim): (ours, verdict)} from every ``*_claims.csv`` in ``folder``."""
     files = sorted(folder.glob("*_claims.csv"))
     if not files:
-        raise FileNotFoundError(f"no *_claims.csv in {folder}: run `dvc repro` there first")
+        raise MissingInputError(f"no *_claims.csv in {folder}: run `dvc repro` there first")
     out = {}
     for path in files:
         frame = pd.read_csv(path)
@@ -48,6 +50,7 @@ def compare(a: dict, b: dict, labels: tuple[str, str]) -> tuple[str, int]:
     return "\n".join(lines) + "\n", differ
 
 
+@cli
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("a", type=Path)
@@ -55,11 +58,7 @@ def main(argv=None) -> int:
     ap.add_argument("--labels", nargs=2, default=("a", "b"))
     ap.add_argument("--out", type=Path, help="also write the table here")
     args = ap.parse_args(argv)
-    try:
-        text, differ = compare(claims(args.a), claims(args.b), tuple(args.labels))
-    except FileNotFoundError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    text, differ = compare(claims(args.a), claims(args.b), tuple(args.labels))
     print(text, end="")
     if args.out:
         args.out.write_text(text)

@@ -36,15 +36,15 @@ Generic list
 
 Errors (missing root, missing annotation file, malformed line, unknown label) raise
 :class:`~replicate.data.samples.DatasetError` naming the file (and line) and saying what to
-put where; the ``datasets.<format>.<argument>`` keys they mention are this module's argument
-names as params.yaml sets them.
+put where. ``where`` (every adapter) maps an argument name to where the caller sets it
+(``real_data.ucf101.root in params.yaml``), so the message names the caller's own key.
 """
 from __future__ import annotations
 
 import csv
 import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from replicate.data.samples import DatasetError, VideoList, VideoSample
@@ -56,40 +56,65 @@ _UCF_PAGE = "https://www.crcv.ucf.edu/data/UCF101.php"
 _HMDB_PAGE = "https://serre-lab.clps.brown.edu/resource/hmdb-a-large-human-motion-database/"
 _KINETICS_PAGE = "https://github.com/cvdfoundation/kinetics-dataset"
 
+_SPORTS1M_PAGE = "https://github.com/gtoderici/sports-1m-dataset"
+
+# Help per missing input. ``{root}``, ``{annotations}`` ...: where the caller sets that argument
+# (``where=`` of each adapter; replicate.config passes ``real_data.<role>.<key> in params.yaml``).
 _UCF_ROOT_HELP = (
-    f"Download UCF101.rar from {_UCF_PAGE}, unrar it (it creates UCF-101/) and set "
-    "datasets.ucf101.root in params.yaml to that folder, so that "
-    "<root>/ApplyEyeMakeup/v_ApplyEyeMakeup_g01_c01.avi exists (.mp4 copies with the same names are fine)."
+    f"Download UCF101.rar from {_UCF_PAGE}, unrar it (it creates UCF-101/) and point {{root}} at "
+    "that folder, so that <root>/ApplyEyeMakeup/v_ApplyEyeMakeup_g01_c01.avi exists (.mp4 copies with the same names are fine)."
 )
 _UCF_ANN_HELP = (
     "Download UCF101TrainTestSplits-RecognitionTask.zip (the 'UCFTrainTestlist' zip) from the "
     f"UCF101 page {_UCF_PAGE} and unzip it so that {{dir}}/classInd.txt and trainlist01.txt ... "
-    "testlist03.txt exist, or set datasets.ucf101.annotations in params.yaml."
+    "testlist03.txt exist, or point {annotations} at that folder."
 )
 _HMDB_ROOT_HELP = (
     f"Download hmdb51_org.rar from {_HMDB_PAGE}, unrar it and then unrar each of the 51 class "
-    "archives inside, and set datasets.hmdb51.root in params.yaml so that "
+    "archives inside, and point {root} at the result, so that "
     "<root>/brush_hair/April_09_brush_hair_u_nm_np1_ba_goo_0.avi exists."
 )
 _HMDB_SPLITS_HELP = (
     f"Download test_train_splits.rar from {_HMDB_PAGE} and unrar it (it creates "
-    "testTrainMulti_7030_splits/) so that {dir}/brush_hair_test_split1.txt ... exist, or set "
-    "datasets.hmdb51.splits_dir in params.yaml."
+    "testTrainMulti_7030_splits/) so that {dir}/brush_hair_test_split1.txt ... exist, or point "
+    "{splits_dir} at that folder."
 )
-_KINETICS_ROOT_HELP = (
-    "Put the videos, named <youtube_id>_<time_start:06d>_<time_end:06d>.mp4, in <root>/, "
-    "<root>/<subset>/, <root>/<label>/ or <root>/<subset>/<label>/ (e.g. as extracted from the "
-    f"archives listed at {_KINETICS_PAGE}) and set datasets.kinetics.root in params.yaml."
-)
-_KINETICS_ANN_HELP = (
-    "Download the Kinetics annotation csvs (train.csv, validate.csv, test.csv; links at "
-    f"{_KINETICS_PAGE}) and set datasets.kinetics.annotations_csv in params.yaml to the csv of "
-    "the subset you want."
-)
+#: per dataset in the Kinetics layout (Kinetics-400/600/700, and Sports-1M written in it)
+_KINETICS_LAYOUT_HELP = {
+    "kinetics": {
+        "name": "Kinetics",
+        "root": "Put the videos, named <youtube_id>_<time_start:06d>_<time_end:06d>.mp4, in <root>/, "
+                "<root>/<subset>/, <root>/<label>/ or <root>/<subset>/<label>/ (e.g. as extracted from the "
+                f"archives listed at {_KINETICS_PAGE}) and point {{root}} at that folder.",
+        "annotations": "Download the Kinetics annotation csvs (train.csv, validate.csv, test.csv; links at "
+                       f"{_KINETICS_PAGE}) and point {{annotations_csv}} at the csv of the subset you want.",
+    },
+    "sports1m": {
+        "name": "Sports-1M",
+        "root": "Download the Sports-1M videos listed in the official json lists "
+                f"({_SPORTS1M_PAGE}: sports1m_train.json, sports1m_test.json), cut them into files named "
+                "<youtube_id>_<time_start:06d>_<time_end:06d>.mp4 in <root>/ or <root>/<subset>/, and point {root} "
+                "at that folder.",
+        "annotations": "Write Sports-1M's official json lists "
+                       f"({_SPORTS1M_PAGE}) as csvs in the Kinetics layout "
+                       "(label,youtube_id,time_start,time_end,split; one row per downloaded video, its first label) "
+                       "and point {annotations_csv} at the csv of the subset you want.",
+    },
+}
 _LIST_HELP = (
     "Write one 'relative/path.mp4 label' (or just 'relative/path.mp4') per line, paths relative "
-    "to root (default: the list file's folder), and set datasets.list.list_file in params.yaml."
+    "to root (default: the list file's folder), and point {list_file} at that file."
 )
+
+
+def _help(template: str, where: Mapping[str, str] | None, **extra: object) -> str:
+    """``template`` with each ``{argument}`` replaced by where the caller sets it (``where``), or
+    by ``the <argument> argument`` for a direct call."""
+    keys = {name: f"the {name} argument" for name in re.findall(r"{(\w+)}", template)}
+    keys.update({k: v for k, v in (where or {}).items() if k in keys})
+    keys.update({k: str(v) for k, v in extra.items()})
+    return template.format(**keys)
+
 
 _HMDB_SPLIT_FILE = re.compile(r"^(?P<cls>.+)_test_split(?P<split>\d+)\.txt$")
 _HMDB_FLAGS = {"train": "1", "test": "2"}
@@ -228,19 +253,21 @@ def _ucf_class_index(path: Path) -> list[str]:
     return names
 
 
-def ucf101(root: PathLike, annotations: PathLike, split: int = 1, subset: str = "train") -> VideoList:
+def ucf101(root: PathLike, annotations: PathLike, split: int = 1, subset: str = "train",
+           where: Mapping[str, str] | None = None) -> VideoList:
     """UCF101 split ``split`` (1-3), ``subset`` "train" or "test", from the official lists in ``annotations``."""
     root, annotations = Path(root), Path(annotations)
     _check_subset(subset, ("train", "test"), "UCF101")
-    _require_dir(root, "UCF101 videos", _UCF_ROOT_HELP)
+    root_help = _help(_UCF_ROOT_HELP, where)
+    _require_dir(root, "UCF101 videos", root_help)
     class_file = annotations / "classInd.txt"
     list_file = annotations / f"{subset}list{split:02d}.txt"
     for path in (class_file, list_file):
-        _require_file(path, "UCF101 annotations", _UCF_ANN_HELP.format(dir=annotations))
+        _require_file(path, "UCF101 annotations", _help(_UCF_ANN_HELP, where, dir=annotations))
     classes = _ucf_class_index(class_file)
     label_of = {name: i for i, name in enumerate(classes)}
 
-    out = _Collector(root, _UCF_ROOT_HELP)
+    out = _Collector(root, root_help)
     for n, line in _numbered_lines(list_file):
         parts = line.split()
         rel = parts[0]
@@ -271,12 +298,14 @@ def ucf101(root: PathLike, annotations: PathLike, split: int = 1, subset: str = 
 # --------------------------------------------------------------------------- HMDB51
 
 
-def hmdb51(root: PathLike, splits_dir: PathLike, split: int = 1, subset: str = "train") -> VideoList:
+def hmdb51(root: PathLike, splits_dir: PathLike, split: int = 1, subset: str = "train",
+           where: Mapping[str, str] | None = None) -> VideoList:
     """HMDB51 split ``split`` (1-3), ``subset`` "train" (flag 1) or "test" (flag 2)."""
     root, splits_dir = Path(root), Path(splits_dir)
     _check_subset(subset, tuple(_HMDB_FLAGS), "HMDB51")
-    _require_dir(root, "HMDB51 videos", _HMDB_ROOT_HELP)
-    help_text = _HMDB_SPLITS_HELP.format(dir=splits_dir)
+    root_help = _help(_HMDB_ROOT_HELP, where)
+    _require_dir(root, "HMDB51 videos", root_help)
+    help_text = _help(_HMDB_SPLITS_HELP, where, dir=splits_dir)
     _require_dir(splits_dir, "HMDB51 split files", help_text)
     files: dict[str, Path] = {}
     for path in splits_dir.iterdir():
@@ -288,7 +317,7 @@ def hmdb51(root: PathLike, splits_dir: PathLike, split: int = 1, subset: str = "
     classes = sorted(files)
     flag = _HMDB_FLAGS[subset]
 
-    out = _Collector(root, _HMDB_ROOT_HELP)
+    out = _Collector(root, root_help)
     for label, cls in enumerate(classes):
         for n, line in _numbered_lines(files[cls]):
             parts = line.rsplit(None, 1)  # last token is the flag; names have no spaces, but be safe
@@ -318,20 +347,32 @@ def _kinetics_time(value: str | None, path: Path, line: int, column: str) -> int
     return int(seconds)
 
 
+def csv_classes(annotations_csv: PathLike) -> list[str]:
+    """The sorted labels of a Kinetics-layout csv: the class order :func:`kinetics` uses by default."""
+    with Path(annotations_csv).open(encoding="utf-8-sig", newline="") as handle:
+        return sorted({label for row in csv.DictReader(handle) if (label := (row.get("label") or "").strip())})
+
+
 def kinetics(
-    root: PathLike, annotations_csv: PathLike, subset: str = "train", classes: Sequence[str] | None = None
+    root: PathLike, annotations_csv: PathLike, subset: str = "train", classes: Sequence[str] | None = None,
+    where: Mapping[str, str] | None = None, dataset: str = "kinetics",
 ) -> VideoList:
     """Kinetics rows of ``annotations_csv`` whose split is ``subset`` ("train", "val"/"validate", "test").
 
     ``classes`` defaults to the sorted labels of the whole csv; pass the training classes to
-    index a label-less test csv, or a different csv, consistently.
+    index a label-less test csv, or a different csv, consistently. ``dataset``: ``kinetics`` or
+    ``sports1m`` (Sports-1M written in this layout), whose download help the errors give.
     """
     root, csv_path = Path(root), Path(annotations_csv)
     wanted = _split_key(subset)
     if wanted not in ("train", "val", "test"):
         raise DatasetError(f"Kinetics subset must be train, val (or validate) or test, got {subset!r}.")
-    _require_file(csv_path, "Kinetics annotations", _KINETICS_ANN_HELP)
-    _require_dir(root, "Kinetics videos", _KINETICS_ROOT_HELP)
+    if dataset not in _KINETICS_LAYOUT_HELP:
+        raise DatasetError(f"unknown dataset {dataset!r} in the Kinetics layout; known: {', '.join(_KINETICS_LAYOUT_HELP)}.")
+    root_help, ann_help = (_help(_KINETICS_LAYOUT_HELP[dataset][k], where) for k in ("root", "annotations"))
+    name = _KINETICS_LAYOUT_HELP[dataset]["name"]
+    _require_file(csv_path, f"{name} annotations", ann_help)
+    _require_dir(root, f"{name} videos", root_help)
 
     # newline="" lets csv handle quoted fields and CRLF itself.
     with csv_path.open(encoding="utf-8-sig", newline="") as handle:
@@ -340,7 +381,7 @@ def kinetics(
         if absent:
             raise DatasetError(
                 f"{csv_path}: header lacks {', '.join(absent)}; expected 'label,youtube_id,time_start,time_end,split' "
-                f"(label optional), got {reader.fieldnames}. {_KINETICS_ANN_HELP}"
+                f"(label optional), got {reader.fieldnames}. {ann_help}"
             )
         rows = []
         for row in reader:
@@ -364,7 +405,7 @@ def kinetics(
     bases = [root, *(root / s for s in (_VAL_SPELLINGS if wanted == "val" else (wanted,)))]
     # Candidate folders per label, built once: Path arithmetic per row dominates 250k-row csvs.
     folders_of: dict[str | None, list[Path]] = {None: bases}
-    out = _Collector(root, _KINETICS_ROOT_HELP)
+    out = _Collector(root, root_help)
     for n, label, youtube_id, start, end, _ in selected:
         index = None
         if label is not None:
@@ -383,12 +424,14 @@ def kinetics(
 # --------------------------------------------------------------------------- generic list
 
 
-def generic_list(list_file: PathLike, root: PathLike | None = None, classes: Sequence[str] | None = None) -> VideoList:
+def generic_list(list_file: PathLike, root: PathLike | None = None, classes: Sequence[str] | None = None,
+                 where: Mapping[str, str] | None = None) -> VideoList:
     """A plain ``path [label]`` list; ``classes`` defaults to ``"0".."max label"``."""
     list_file = Path(list_file)
-    _require_file(list_file, "video list", _LIST_HELP)
+    list_help = _help(_LIST_HELP, where)
+    _require_file(list_file, "video list", list_help)
     root = list_file.parent if root is None else Path(root)
-    _require_dir(root, "video list root", _LIST_HELP)
+    _require_dir(root, "video list root", list_help)
 
     entries: list[tuple[int, str, int | None]] = []
     for n, line in _numbered_lines(list_file):
@@ -405,7 +448,7 @@ def generic_list(list_file: PathLike, root: PathLike | None = None, classes: Seq
 
     labels = [label for _, _, label in entries if label is not None]
     classes = [str(i) for i in range(max(labels, default=-1) + 1)] if classes is None else list(classes)
-    out = _Collector(root, _LIST_HELP)
+    out = _Collector(root, list_help)
     for n, path, label in entries:
         if label is not None and label >= len(classes):
             raise DatasetError(f"{list_file}:{n}: label {label} is outside the {len(classes)} classes (0..{len(classes) - 1}).")

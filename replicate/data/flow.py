@@ -19,6 +19,13 @@ Storage mirrors the video tree: ``<video_root>/<rel>.mp4`` -> ``<flow_root>/<rel
 ``method``. Compute a whole tree with::
 
     python -m replicate.data.flow --videos DIR --out DIR [--method farneback] [--workers N] [--figure PNG]
+    python -m replicate.data.flow --role kinetics --profile paper    # what the flow@<role> stages call
+
+``--role R --profile P`` finds both trees in params.yaml (:func:`replicate.config.flow_roots`): at
+the synthetic profiles ``data/<P>/<R>/videos`` -> ``data/<P>/flow/<R>``; at ``paper``
+``real_data.<R>.root`` -> ``real_data.<R>.flow_root``, with a manifest of the flow files (sizes)
+in ``data/paper/flow/<R>/manifest.json``, the stage's output. A role that another role's stand-in
+plays at a synthetic profile (``sports1m``) gets a marker saying so there instead.
 """
 from __future__ import annotations
 
@@ -31,6 +38,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from replicate.data.video import VIDEO_EXTENSIONS, VideoReadError, read_all_frames
+from replicate.errors import BadValueError, cli
 
 # Clip flow to +-BOUND px before 8-bit quantization (feichtenhofer2016 / two-stream convention):
 # at the datasets' 320x240-ish resolution almost all motion between consecutive frames is below
@@ -270,7 +278,7 @@ def compute_flow_tree(
     seen: dict[Path, Path] = {}
     for v, o in zip(videos, outs):
         if o in seen:  # a.mp4 and a.avi in one folder would silently share a.npz
-            raise ValueError(f"{seen[o]} and {v} would both store their flow in {o}; rename one")
+            raise BadValueError(f"{seen[o]} and {v} would both store their flow in {o}; rename one")
         seen[o] = v
 
     counts: dict[str, int | list[str]] = {"computed": 0, "up_to_date": 0, "broken": 0, "broken_files": []}
@@ -382,10 +390,43 @@ def plot_frames_and_flow(frames: np.ndarray, flow: np.ndarray, n: int = 6, title
     return _figure([(frames, flow, "")], n, title, max_magnitude)
 
 
+#: the dataset roles with two-stream rows (params.yaml: real_data.<role>.flow_root)
+FLOW_ROLES = ("ucf101", "hmdb51", "kinetics", "sports1m")
+
+
+def role_trees(role: str, profile: str | None, params: dict | None = None) -> tuple[Path, Path, Path | None, str | None]:
+    """``(video_root, flow_root, manifest, played_by)`` of a role at a profile: the manifest path
+    when the flow goes outside the stage's output folder (real data), and the role whose stand-in
+    plays this one at a synthetic profile (then nothing is computed)."""
+    from .. import config
+    from ..errors import UnknownNameError
+
+    if role not in FLOW_ROLES:
+        raise UnknownNameError(f"unknown flow role {role!r}; roles with optical flow: {', '.join(FLOW_ROLES)}")
+    params = params or config.load_params()
+    profile = profile or params["profile"]
+    config.profile_params(params, profile)  # an unknown profile: one line
+    stage_out = config.data_dir(profile, params) / "flow" / role
+    played_by = config.data_role(role, profile)
+    if played_by != role:
+        return stage_out, stage_out, stage_out / "standin.json", played_by
+    video_root, flow_root = config.flow_roots(role, profile, params, must_exist=False)
+    if not video_root.is_dir():
+        from .samples import DatasetError
+
+        raise DatasetError(f"videos of {role} not found at {video_root}: "
+                           + ("run `dvc repro data` first" if profile in config.SYNTHETIC_PROFILES
+                              else f"set real_data.{role}.root in params.yaml"))
+    return video_root, flow_root, (None if flow_root == stage_out else stage_out / "manifest.json"), None
+
+
+@cli
 def main(argv: Sequence[str] | None = None) -> dict[str, int | list[str]]:
     parser = argparse.ArgumentParser(prog="python -m replicate.data.flow", description=__doc__.splitlines()[0])
-    parser.add_argument("--videos", required=True, type=Path, help="video root, searched recursively")
-    parser.add_argument("--out", required=True, type=Path, help="flow root: <videos>/<rel>.mp4 -> <out>/<rel>.npz")
+    parser.add_argument("--videos", type=Path, help="video root, searched recursively")
+    parser.add_argument("--out", type=Path, help="flow root: <videos>/<rel>.mp4 -> <out>/<rel>.npz")
+    parser.add_argument("--role", help=f"instead of --videos/--out: a dataset role ({', '.join(FLOW_ROLES)}) at --profile")
+    parser.add_argument("--profile", help="with --role: smoke | mini | paper (default: params.yaml's profile)")
     parser.add_argument("--method", default="farneback", choices=sorted(FLOW_METHODS))
     parser.add_argument("--workers", type=int, default=1, help="processes (default 1)")
     parser.add_argument("--overwrite", action="store_true", help="recompute even up-to-date flow")
@@ -393,12 +434,41 @@ def main(argv: Sequence[str] | None = None) -> dict[str, int | list[str]]:
     parser.add_argument("--figure-max-px", type=float, default=BOUND,
                         help=f"flow magnitude shown at full brightness in the figure (default {BOUND:g})")
     args = parser.parse_args(argv)
+    if (args.role is None) == (args.videos is None or args.out is None) or (args.role and (args.videos or args.out)):
+        parser.error("give either --videos and --out, or --role (with --profile)")
     try:
         _pair_flow(args.method)  # e.g. tvl1 without opencv-contrib: one clear line, not a traceback
     except RuntimeError as exc:
         parser.error(str(exc))
+    manifest = None
+    if args.role:
+        args.videos, args.out, manifest, played_by = role_trees(args.role, args.profile)
+        if played_by:
+            import hashlib
+            import json
+
+            from .. import config
+            from .manifest import tree_sizes, write_manifest
+
+            _, played_flow = config.flow_roots(played_by, args.profile)
+            listing = json.dumps(tree_sizes(played_flow, (".npz",)), sort_keys=True).encode()
+            write_manifest(manifest, {"role": args.role, "played_by": played_by,
+                                      "note": f"at this profile {played_by}'s stand-in plays {args.role}: its flow is "
+                                              f"{played_by}'s (flow@{played_by})",
+                                      "flow_files_sha256": hashlib.sha256(listing).hexdigest()})
+            print(f"{args.role}: played by {played_by}'s stand-in at this profile; wrote {manifest}")
+            return {"computed": 0, "up_to_date": 0, "broken": 0, "broken_files": []}
+    elif not args.videos.is_dir():
+        parser.error(f"--videos {args.videos} is not a folder")
 
     counts = compute_flow_tree(args.videos, args.out, args.method, overwrite=args.overwrite, workers=args.workers)
+    if manifest is not None:  # the flow is outside the stage's output: DVC tracks this list of it instead
+        from .manifest import tree_sizes, write_manifest
+
+        write_manifest(manifest, {"role": args.role, "videos": str(args.videos), "flow_root": str(args.out),
+                                  "method": args.method, "broken_files": counts["broken_files"],
+                                  "files": tree_sizes(args.out, (".npz",))})
+        print(f"manifest -> {manifest}")
     if args.figure:
         shown = []
         folders: set[Path] = set()

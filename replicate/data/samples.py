@@ -8,8 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import UsageError
 
-class DatasetError(RuntimeError):
+
+class DatasetError(UsageError, RuntimeError):
     """A dataset root or annotation file is missing or malformed. The message says what to put where."""
 
 

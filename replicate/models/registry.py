@@ -20,9 +20,12 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+import numbers
 from typing import Any, Callable, TypeVar, overload
 
 from torch import nn
+
+from ..errors import BadValueError, UnknownNameError
 
 Builder = Callable[..., nn.Module]
 B = TypeVar("B", bound=Builder)
@@ -65,15 +68,18 @@ def create(name: str, num_classes: int = 400, **kwargs: Any) -> nn.Module:
     """Build the registered model ``name`` with ``num_classes`` outputs.
 
     ``kwargs`` go to the builder (``width``, ``in_channels``, ``clip_len`` and any
-    model-specific option). An unknown name raises ``KeyError`` naming the closest
-    registered names and listing all of them.
+    model-specific option). An unknown name raises ``KeyError`` (``UnknownNameError``) naming
+    the closest registered names and listing all of them; ``num_classes < 1`` raises
+    ``ValueError`` (``BadValueError``).
     """
     try:
         builder = _REGISTRY[name]
     except KeyError:
         close = difflib.get_close_matches(name, _REGISTRY, n=3, cutoff=0.5)
         hint = f"did you mean {', '.join(close)}? " if close else ""
-        raise KeyError(
+        raise UnknownNameError(
             f"unknown model {name!r}; {hint}registered models: {', '.join(sorted(_REGISTRY))}"
         ) from None
+    if isinstance(num_classes, bool) or not isinstance(num_classes, numbers.Integral) or num_classes < 1:
+        raise BadValueError(f"num_classes must be a whole number >= 1, got {num_classes!r}")
     return builder(num_classes=num_classes, **kwargs)

@@ -268,7 +268,17 @@ def schedule_text(s: dict) -> str:
     """A run's epochs and learning-rate schedule in words."""
     if s.get("schedule", "step") == "step":
         return f"{s['epochs']}, lr / 10 every {s['step_epochs']}"
-    return f"{s['epochs']}, {s['schedule']} after {s.get('warmup_epochs', 1)} warm-up"
+    return f"{s['epochs']}, {s['schedule']} after {s.get('warmup_epochs', 0)} warm-up"
+
+
+def gpu_hours_text(run_names) -> str:
+    """The paper-scale cost of these runs, estimated (runs.paper_gpu_hours): the range over them, per run."""
+    from ..flops import REFERENCE_GPU
+
+    hours = [runs.paper_gpu_hours(PAPER, name) for name in set(run_names)]
+    span = f"{min(hours):.0f}" if round(min(hours)) == round(max(hours)) else f"{min(hours):.0f}-{max(hours):.0f}"
+    return (f"~{span} GPU-hours per run (estimate: one {REFERENCE_GPU['name']}, fp32 at "
+            f"{100 * REFERENCE_GPU['utilization']:.0f}% of peak; the paper names no hardware)")
 
 
 def settings_table(run_metrics: dict[str, dict]) -> pd.DataFrame:
@@ -295,7 +305,7 @@ def settings_table(run_metrics: dict[str, dict]) -> pd.DataFrame:
         ("seeds per run", "1", " / ".join(map(str, seeds))),
         ("test clips per video", str(paper["test_clips"]), str(s["test_clips"])),
         ("chance (video@1)", "0.25%", f"{100 / train.num_classes:.1f}%"),
-        ("training + test time", "n/a", f"{minutes:.1f} min for {len(run_metrics)} runs, all seeds"),
+        ("training + test time", gpu_hours_text(m["run"] for m in run_metrics.values()), f"{minutes:.1f} min for {len(run_metrics)} runs, all seeds"),
     ]
     return pd.DataFrame(rows, columns=["setting", "paper", "ours"]).set_index("setting")
 
@@ -675,6 +685,8 @@ def transfer_settings_table(profile: str) -> pd.DataFrame:
         ("splits averaged (Table 5)", "1, 2, 3", ", ".join(map(str, splits))),
         ("two-stream", "average of the RGB and flow scores", "average of the RGB and flow video scores"),
         ("chance (video@1)", "Kinetics 0.25%, UCF101 1.0%, HMDB51 2.0%", ", ".join(chance)),
+        ("compute", f"pretraining: {gpu_hours_text(['r2plus1d_34', 's1m_r2plus1d_34'])}; fine-tuning: "
+         + gpu_hours_text([_FINETUNE_EXAMPLE]).split(' (')[0], "see each run's time in the tables"),
     ]
     return pd.DataFrame(rows, columns=["setting", "paper", "ours"]).set_index("setting")
 

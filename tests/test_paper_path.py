@@ -1,0 +1,84 @@
+"""The ``paper`` profile through DVC, on tiny trees in the real formats (tests/realformat.py).
+
+What a user with the real datasets runs (``dvc exp run -S profile=paper``), with one documented
+size override so that it fits CI: ``profiles.paper.tran2018`` gets 1 epoch, batch 2, 1 test
+clip, no DataLoader workers and split 1 only. Everything else is the paper profile as shipped:
+scale 1 (8x112x112 clips from frames resized to 128x171, full-width R(2+1)D-18 / -34), fp32, the
+real-format adapters, the manifests, optical flow into ``real_data.<role>.flow_root``, training,
+evaluation, a fine-tune onto UCF101 and a notebook.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from realformat import TRUNCATED_KINETICS_VAL, dvc, edit_params, project, write_real_datasets
+
+#: the size override (params.yaml: profiles.paper.tran2018), the only change to the paper profile
+SIZE_OVERRIDE = {"epochs": 1, "batch_size": 2, "test_clips": 1, "num_workers": 0, "cache_frames": False, "splits": [1]}
+TARGETS = ["train_tran2018@r2plus1d_18", "train_flow_tran2018@r2plus1d_34_flow",
+           "transfer_tran2018@ucf101_s1_rgb_from_kinetics", "tran2018_table1", "flow_sports1m"]
+
+
+@pytest.fixture(scope="module")
+def paper_project(tmp_path_factory):
+    root = tmp_path_factory.mktemp("paper")
+    real = write_real_datasets(root / "datasets")
+    proj = project(root / "project")
+    params = edit_params(proj, profile="paper", real_data=real)
+    params["profiles"]["paper"]["tran2018"].update(SIZE_OVERRIDE)
+    (proj / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    return proj, real
+
+
+def test_paper_profile_runs_end_to_end_on_real_formats(paper_project):
+    proj, real = paper_project
+    done = dvc(proj, "repro", *TARGETS, timeout=1500)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    # the data stage validated every role and wrote manifests, not placeholders
+    summary = json.loads((proj / "data/paper/manifest.json").read_text())
+    assert set(summary["roles"]) == {"ucf101", "hmdb51", "kinetics", "sports1m", "unlabelled", "images"}
+    kinetics = json.loads((proj / "data/paper/kinetics/manifest.json").read_text())
+    assert len(kinetics["videos"]) == 11 and all(size > 0 for size in kinetics["videos"].values())
+    assert not list((proj / "data/paper").rglob("*.mp4"))  # nothing generated, nothing copied
+    # flow went into real_data.<role>.flow_root; the stage output is its manifest
+    flow = json.loads((proj / "data/paper/flow/kinetics/manifest.json").read_text())
+    assert flow["flow_root"] == real["kinetics"]["flow_root"] and len(flow["files"]) >= 10
+    assert len(list(Path(real["sports1m"]["flow_root"]).rglob("*.npz"))) == 10  # its 6 train + 4 test videos
+    # training at the paper's architecture and input size
+    for run, model, channels in (("r2plus1d_18", "r2plus1d_18", 3), ("r2plus1d_34_flow", "r2plus1d_34", 2)):
+        m = json.loads((proj / f"runs/paper/tran2018/{run}/seed0/metrics.json").read_text())
+        s = m["settings"]
+        assert (s["model"], s["crop"], s["clip_len"], s["resize"], s["width"]) == (model, 112, 8, [128, 171], 1.0)
+        assert m["environment"]["precision"] == "fp32" and m["flops"] > 1e9
+        # the truncated validation video is counted, by id, and no per-video array counts it
+        assert m["unscored_test_videos"] == [TRUNCATED_KINETICS_VAL] and m["skipped_videos"]["test"] == 1
+        assert len(m["test_video_ids"]) == len(m["video_correct"]) == m["num_test_videos"] == 4
+        assert (proj / f"runs/paper/tran2018/{run}/seed0/final.pt").is_file()
+    transfer = json.loads((proj / "runs/paper/tran2018/ucf101_s1_rgb_from_kinetics/seed0/metrics.json").read_text())
+    assert transfer["num_test_videos"] == 2 and transfer["settings"]["init_from"] == "r2plus1d_34"
+    table1 = (proj / "results/tran2018/paper/table1.md").read_text()  # the notebook ran at paper
+    assert "('r3d_34', 'conv5_x') | 1x7x7 | 1x7x7 | True" in table1 and "False" not in table1
+    # finished runs leave no checkpoints behind, and DVC sees the study as up to date
+    assert not (proj / "checkpoints").exists() or not any((proj / "checkpoints").rglob("*.pt"))
+    status = dvc(proj, "status", *TARGETS)
+    assert status.returncode == 0 and "changed" not in status.stdout, status.stdout
+
+
+def test_wrong_root_fails_the_data_stage_naming_key_and_path(paper_project, tmp_path):
+    proj, real = paper_project
+    wrong = tmp_path / "HMDB51_not_here"
+    params = yaml.safe_load((proj / "params.yaml").read_text())
+    params["real_data"]["hmdb51"]["root"] = str(wrong)
+    (proj / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    try:
+        failed = dvc(proj, "repro", "data", timeout=600)
+    finally:
+        edit_params(proj, real_data=real)
+    assert failed.returncode != 0
+    out = failed.stdout + failed.stderr
+    assert f"HMDB51 videos not found: {wrong}" in out and "real_data.hmdb51.root in params.yaml" in out
+    assert "Traceback" not in out
