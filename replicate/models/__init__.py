@@ -1,9 +1,10 @@
 """Models, built by name through the registry: ``create("r2plus1d_18", num_classes=..., width=...)``.
 
 ``video_resnet``: the tran2018 family (R2D, f-R2D, R3D, MCx, rMCx, R(2+1)D at depths 18 and 34).
+``mansimov``: the mansimov2015 image net, its 3D inflation and the flow nets.
 ``probes``: the two difficulty probes used to calibrate the synthetic data (not registered).
 """
-from . import video_resnet  # noqa: F401  (importing registers the builders)
+from . import mansimov, video_resnet  # noqa: F401  (importing registers the builders)
 from .registry import create, list_models, register
 
 __all__ = ["create", "list_models", "register"]

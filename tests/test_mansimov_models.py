@@ -1,0 +1,61 @@
+"""mansimov2015's networks: parameter counts at full size (the inventory's arithmetic), shapes in
+time (6 -> 4 -> 2 -> 1; 10 -> 4 -> 2 -> 1), and the inflated net's static-clip identity."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from replicate.errors import BadValueError
+from replicate.flops import count_params
+from replicate.inflate import inflate_model
+from replicate.models import create
+from replicate.models.mansimov import MANSIMOV_3D_TIME, feature_size, stack_flow_fields, time_after
+
+FULL_SIZE = {  # ../shared/papers/notes/mansimov2015.md
+    ("mansimov_2d", 1000): 104_321_000,
+    ("mansimov_2d_ft", 101): 92_040_293,
+    ("mansimov_3d", 101): 92_682_917,
+    ("mansimov_flow_single", 101): 92_035_589,
+    ("mansimov_flow_stack", 101): 92_120_261,
+    ("mansimov_flow_slow", 101): 93_562_949,
+}
+
+
+@pytest.mark.parametrize("name, classes", list(FULL_SIZE))
+def test_parameter_counts_at_full_size(name, classes):
+    with torch.device("meta"):
+        model = create(name, num_classes=classes)
+    assert count_params(model) == FULL_SIZE[name, classes]
+
+
+def test_spatial_sizes_follow_the_code():
+    assert feature_size(224) == 6  # conv1 110, pool1 55, conv2 27, pool2 14, conv3-4 14, conv5 12, pool5 6
+    with pytest.raises(BadValueError, match="too small"):
+        create("mansimov_2d_ft", input_size=24)
+
+
+@pytest.mark.parametrize("name, frames, channels", [("mansimov_3d", 6, 3), ("mansimov_flow_slow", 10, 2)])
+def test_time_collapses_to_one_where_the_2d_layers_take_over(name, frames, channels):
+    model = create(name, num_classes=5, width=0.125, input_size=64).eval()
+    clip = torch.randn(2, channels, frames, 64, 64)
+    assert time_after(model, clip) == 1 and model(clip).shape == (2, 5)
+    with pytest.raises(BadValueError, match="takes"):
+        create(name, clip_len=frames + 2)
+
+
+def test_flow_stack_is_early_fusion_of_ten_fields():
+    model = create("mansimov_flow_stack", num_classes=5, width=0.125, input_size=64).eval()
+    clip = torch.randn(2, 2, 10, 64, 64)
+    stacked = stack_flow_fields(clip)
+    assert stacked.shape == (2, 20, 64, 64) and torch.equal(stacked[:, 2], clip[:, 0, 1])  # x_0, y_0, x_1, ...
+    assert model(stacked).shape == (2, 5)
+
+
+@pytest.mark.parametrize("init", ["ia", "is", "zwi", "nwi"])
+def test_inflated_trained_2d_net_gives_its_logits_on_a_static_clip(init):
+    torch.manual_seed(0)
+    net2d = create("mansimov_2d_ft", num_classes=7, width=0.125, input_size=64).double().eval()
+    net3d = inflate_model(net2d, MANSIMOV_3D_TIME, init, seed=0).eval()
+    frame = torch.randn(2, 3, 64, 64, dtype=torch.float64)
+    clip = frame.unsqueeze(2).expand(-1, -1, 6, -1, -1)
+    torch.testing.assert_close(net3d(clip), net2d(frame), rtol=1e-9, atol=1e-9)
