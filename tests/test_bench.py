@@ -29,7 +29,10 @@ def check_rows(out: str, processes: int) -> None:
     assert rows["r2plus1d_18 (torchvision_compat)"][0] == pytest.approx(31.5, abs=0.05)  # torchvision's r2plus1d_18 at 400 classes
     assert rows["r2plus1d_18 (paper M_i)"][0] > rows["r2plus1d_18 (torchvision_compat)"][0]
     for params, ours, theirs, ratio in rows.values():
-        assert ours > 0 and theirs > 0 and ratio == pytest.approx(ours / theirs, abs=0.02)
+        # clips/s are printed to 0.1 and the ratio (to 0.01) comes from the unrounded rates: at ~1.5
+        # clips/s on a CPU the printed rates alone pin the ratio only to within their rounding
+        low, high = (ours - 0.05) / (theirs + 0.05), (ours + 0.05) / max(theirs - 0.05, 1e-9)
+        assert ours > 0 and theirs > 0 and low - 0.005 <= ratio <= high + 0.005, (ours, theirs, ratio)
 
 
 def test_gpu_check_one_process_on_cpu():
