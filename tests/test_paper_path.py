@@ -82,3 +82,25 @@ def test_wrong_root_fails_the_data_stage_naming_key_and_path(paper_project, tmp_
     out = failed.stdout + failed.stderr
     assert f"HMDB51 videos not found: {wrong}" in out and "real_data.hmdb51.root in params.yaml" in out
     assert "Traceback" not in out
+
+
+def test_a_role_set_to_null_is_recorded_not_required(paper_project, tmp_path):
+    """A tran2018-only user without ImageNet or HMDB51 sets those roles to null: the data stage
+    records them as not configured (the stages that read them would stop) and validates the rest."""
+    import subprocess
+    import sys
+
+    proj, real = paper_project
+    params = yaml.safe_load((proj / "params.yaml").read_text())
+    for role in ("hmdb51", "images", "unlabelled"):
+        params["real_data"][role] = None
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    done = subprocess.run([sys.executable, "-m", "replicate.data.build", "--profile", "paper", "--params",
+                           str(tmp_path / "params.yaml"), "--out", str(tmp_path / "data"), "--results", str(tmp_path / "results")],
+                          cwd=proj, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    hmdb = json.loads((tmp_path / "data/hmdb51/manifest.json").read_text())
+    assert "not_configured" in hmdb and "real_data.hmdb51 is null" in hmdb["not_configured"]
+    assert json.loads((tmp_path / "data/kinetics/manifest.json").read_text())["counts"]["train (on disk)"] == 6
+    assert "not configured (`real_data.hmdb51: null`)" in (tmp_path / "results/dataset_card.md").read_text()
+    assert not (tmp_path / "results/hmdb51_samples.png").exists() and (tmp_path / "results/ucf101_samples.png").is_file()

@@ -220,6 +220,8 @@ def main(argv=None) -> int:
         summary = write_real_manifests(params, out)
     card = write_card(profile, params, manifest, results)
     for role in ("ucf101", "hmdb51", "kinetics"):
+        if profile not in config.SYNTHETIC_PROFILES and not (params.get("real_data") or {}).get(role):
+            continue  # left out (real_data.<role>: null): the card says so
         fig = plot_class_strips(role, profile, params)
         fig.savefig(results / f"{role}_samples.png", dpi=80)
     (results / "manifest.json").write_text(json.dumps(summary, indent=1))
