@@ -39,6 +39,11 @@ ROLE_DESCRIPTIONS = {
 PAPER_ROLES = ("ucf101", "hmdb51", "kinetics", "sports1m", "unlabelled", "images")
 
 
+def _left_out(role: str, profile: str, params: dict) -> bool:
+    """At ``paper``, a role the user set to null in ``real_data`` (recorded, not read)."""
+    return profile not in config.SYNTHETIC_PROFILES and not (params.get("real_data") or {}).get(role)
+
+
 def _card_roles(profile: str) -> tuple[str, ...]:
     return standins.ROLES if profile in config.SYNTHETIC_PROFILES else PAPER_ROLES
 
@@ -94,8 +99,7 @@ def write_real_manifests(params: dict, out: Path) -> dict:
     manifest hash): what the ``paper`` stages depend on. Every role is validated before anything is
     written; a role set to null in ``real_data`` (say, ImageNet for a tran2018-only study) is
     recorded as not configured instead, and the stages that read it stop with the config error."""
-    configured = params.get("real_data") or {}
-    manifests = {role: real_role_manifest(role, params) if configured.get(role) else
+    manifests = {role: real_role_manifest(role, params) if not _left_out(role, "paper", params) else
                  {"role": role, "counts": {}, "not_configured": f"real_data.{role} is null: the stages that read it will stop"}
                  for role in PAPER_ROLES}
     summary = {"profile": "paper", "roles": {}}
@@ -166,7 +170,7 @@ def write_card(profile: str, params: dict, manifest: dict | None, out_dir: Path)
         lines += ["Real datasets from `params.yaml: real_data`, read by the official-format adapters.", ""]
     lines += ["| role | stands in for | what | sizes |", "|---|---|---|---|"]
     for role in _card_roles(profile):
-        if profile not in config.SYNTHETIC_PROFILES and not (params.get("real_data") or {}).get(role):
+        if _left_out(role, profile, params):
             lines.append(f"| `{role}` | {ROLE_DESCRIPTIONS[role][0]} | not configured (`real_data.{role}: null`) | |")
             continue
         counts = _split_counts(role, profile, params)  # a DatasetError stops the stage (validated before at paper)
@@ -220,7 +224,7 @@ def main(argv=None) -> int:
         summary = write_real_manifests(params, out)
     card = write_card(profile, params, manifest, results)
     for role in ("ucf101", "hmdb51", "kinetics"):
-        if profile not in config.SYNTHETIC_PROFILES and not (params.get("real_data") or {}).get(role):
+        if _left_out(role, profile, params):
             continue  # left out (real_data.<role>: null): the card says so
         fig = plot_class_strips(role, profile, params)
         fig.savefig(results / f"{role}_samples.png", dpi=80)
