@@ -171,3 +171,34 @@ def inflate_model(model: nn.Module, time: Mapping[str, int] | Callable[[str, nn.
 def _set_module(root: nn.Module, name: str, module: nn.Module) -> None:
     parent, _, child = name.rpartition(".")
     setattr(root.get_submodule(parent) if parent else root, child, module)
+
+
+def inflate_state_dict(state2d: Mapping[str, torch.Tensor], target: Mapping[str, torch.Tensor], init: str = "ia", *,
+                       special: int = 0, seed: int | None = None) -> tuple[dict[str, torch.Tensor], list[str]]:
+    """Fit a trained 2D network's weights to a 3D one's state (``target``: its ``state_dict()``).
+
+    What :func:`inflate_model` does to modules, done to tensors, so that a 3D net built on its own
+    (``mansimov_3d``) starts from an image net's weights: every 4D conv weight whose 5D target has
+    the same filter after a temporal axis of size T becomes ``alpha_t`` x the 2D filter (``init``,
+    ``special``, ``seed`` as :func:`alphas`; ``is`` draws per layer from ``seed`` + its position);
+    every tensor of the target's shape is copied. Returns ``(state, left_out)``: the state to load
+    with ``strict=False`` and the names of ``target`` with no fitting weight in ``state2d`` (a new
+    head, a layer of another size), for the caller to check.
+    """
+    out: dict[str, torch.Tensor] = {}
+    left_out: list[str] = []
+    convs = 0
+    for name, want in target.items():
+        have = state2d.get(name)
+        if have is None:
+            left_out.append(name)
+        elif have.shape == want.shape:
+            out[name] = have.detach().clone()
+        elif have.ndim == 4 and want.ndim == 5 and want.shape[:2] + want.shape[3:] == have.shape:
+            time = want.shape[2]
+            a = alphas(init, time, special=min(special, time - 1), seed=None if seed is None else seed + convs)
+            out[name] = (a.to(have.dtype).view(1, 1, time, 1, 1) * have.detach().unsqueeze(2)).contiguous()
+            convs += 1
+        else:
+            left_out.append(name)
+    return out, left_out

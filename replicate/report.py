@@ -813,6 +813,24 @@ def write_table(df: pd.DataFrame, path_stem: str | Path, floatfmt: str = ".1f") 
     return csv_path, md_path
 
 
+def add_columns(table: pd.DataFrame, columns: dict[str, list]) -> pd.DataFrame:
+    """``table`` (a :func:`compare_table`) with ``columns`` (name -> one value per row) before its note."""
+    out = table.copy()
+    for name, values in columns.items():
+        out.insert(len(out.columns) - 1, name, values)
+    return out
+
+
+def with_seed_columns(table: pd.DataFrame, run_metrics: Mapping[str, dict]) -> pd.DataFrame:
+    """``table`` (rows named as ``run_metrics``, ``replicate.runs.load_run`` results) with what a reader
+    needs to trust its numbers: the seed standard deviation of video@1, the number of seeds, and the
+    final *training* accuracy (a net far from 100% has not converged)."""
+    rows = [run_metrics[n] for n in table.index]
+    return add_columns(table, {"video@1 seed sd": [100 * m.get("video@1_std", np.nan) for m in rows],
+                               "seeds": [len(m.get("seeds", [])) for m in rows],
+                               "train acc (ours)": [100 * m.get("train_acc", np.nan) for m in rows]})
+
+
 # --------------------------------------------------------------------------- claim tables
 
 
@@ -903,6 +921,48 @@ def verdict_summary(results: list[dict]) -> str:
             f"{_VERDICT_GLOSS[r['verdict']]}. Paper: \"{r['text']}\""
         )
     return "\n".join(bullets) + "\n"
+
+
+# --------------------------------------------------------------------------- a paper's results folder
+
+#: ``results/<paper>/<profile>/``: what the notebooks write and the repository shows
+RESULTS_ROOT = Path(__file__).resolve().parent.parent / "results"
+
+
+def results_dir(paper: str, profile: str) -> Path:
+    return RESULTS_ROOT / paper / profile
+
+
+def write_results(paper: str, df: pd.DataFrame, name: str, profile: str, claims: list[dict] | None = None) -> None:
+    """``results/<paper>/<profile>/<name>.{csv,md}`` (+ ``<name>_claims.{json,csv,md}`` when claims are given).
+    A paper module binds its name: ``write = functools.partial(report.write_results, PAPER)``."""
+    import json
+
+    out = results_dir(paper, profile)
+    write_table(df, out / name)
+    if claims is not None:
+        (out / f"{name}_claims.json").write_text(json.dumps(claims, indent=1, default=float) + "\n")
+        write_table(claims_table(claims).set_index("claim"), out / f"{name}_claims")
+
+
+def new_figure(figsize: tuple[float, float]) -> Figure:
+    """A Figure with an Agg canvas, made without pyplot so a notebook's backend is left alone."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = Figure(figsize=figsize)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def save_figure(paper: str, fig: Figure, name: str, profile: str):
+    """Save ``results/<paper>/<profile>/<name>.png``; returns it as an image a notebook displays."""
+    from IPython.display import Image
+
+    out = results_dir(paper, profile)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{name}.png"
+    fig.savefig(path, dpi=100, bbox_inches="tight")
+    return Image(filename=str(path))
 
 
 # --------------------------------------------------------------------------- figures

@@ -67,6 +67,7 @@ import yaml
 
 from . import config
 from .errors import BadValueError, MissingInputError, UnknownNameError, cli
+from .pretrain import IMAGE_SOURCE
 
 # torch and the training stack are imported by the functions that build, train or load a model,
 # not here: a DVC stage whose run is not trained at its profile (same_as / skipped: 27 of the 66
@@ -78,7 +79,7 @@ SPEC_DIR = Path(__file__).resolve().parent / "papers"
 RUNS_DIR = config.REPO_ROOT / "runs"
 #: settings keys that TrainConfig takes directly
 _TRAIN_KEYS = ("epochs", "batch_size", "lr", "momentum", "nesterov", "weight_decay", "schedule", "warmup_epochs",
-               "step_epochs", "gamma", "num_workers", "precision")
+               "step_epochs", "gamma", "num_workers", "precision", "freeze_iters")
 
 
 def load_spec(paper: str) -> dict:
@@ -184,7 +185,11 @@ def _inputs_digest(s: dict, params: dict | None) -> str:
     if manifest.is_file():
         parts.append(hashlib.sha256(manifest.read_bytes()).hexdigest())
     source = s.get("init_from")
-    if source and source != "torchvision":
+    if source and source.startswith(IMAGE_SOURCE):
+        weights = config.REPO_ROOT / "runs" / s["profile"] / "image_pretraining" / source[len(IMAGE_SOURCE):] / "final.pt"
+        if weights.is_file():
+            parts.append(hashlib.sha256(weights.read_bytes()).hexdigest())
+    elif source and source != "torchvision":
         trained = run_plan(s["paper"], source, s["profile"], params).get("run", source)
         weights = seed_dir(s["paper"], trained, s["profile"], s["seed_index"]) / "final.pt"
         if weights.is_file():
@@ -315,14 +320,16 @@ def build_model(paper: str, run: str, profile: str, num_classes: int | None = No
     """The run's model, freshly initialised (seeded by the run's seed), as its training starts from scratch."""
     import torch
 
-    from .models import create
+    from .models import accepts, create
 
     params = params or config.load_params()
     s = settings or run_settings(paper, run, profile, params)
     torch.manual_seed(s["seed"])
     n = num_classes if num_classes is not None else train_list(s, params).num_classes
     in_channels = 2 if s.get("modality", "rgb") == "flow" else 3
-    extra = {k: True for k in ("torchvision_compat", "zero_init_residual") if s.get(k)}
+    extra = {k: True for k in ("torchvision_compat", "zero_init_residual", "batch_norm") if s.get(k)}
+    if accepts(s["model"], "input_size"):  # nets with fc layers (mansimov2015) are built for their crop
+        extra["input_size"] = s["crop"]
     return create(s["model"], num_classes=n, width=s["width"], in_channels=in_channels, clip_len=s["clip_len"], **extra)
 
 
@@ -354,6 +361,8 @@ def _initialise(model, s: dict, params: dict) -> str | None:
     source = s.get("init_from")
     if not source:
         return None
+    if source.startswith(IMAGE_SOURCE):
+        return _initialise_from_image_net(model, s, source[len(IMAGE_SOURCE):])
     if source == "torchvision":
         if s["width"] != 1.0:
             raise BadValueError(f"torchvision's weights are full width; run {s['run']} has width {s['width']}")
@@ -373,6 +382,33 @@ def _initialise(model, s: dict, params: dict) -> str | None:
     if unexpected or [k for k in missing if not k.startswith("fc.")]:
         raise RuntimeError(f"{source} does not fit {s['model']}: missing {missing[:5]}, unexpected {unexpected[:5]}")
     return source
+
+
+def _initialise_from_image_net(model, s: dict, name: str) -> str:
+    """Load the image-pretrained 2D net ``name`` (``replicate.pretrain``) into ``model``: a 3D model's
+    convs inflated from it by the run's ``inflate`` (mansimov2015: ia / is / zwi / nwi), every other
+    tensor copied. The layers the run's ``fresh_layers`` names (a new head) keep their fresh
+    initialisation; every other tensor must come from the image net, and every conv and norm layer of
+    the image net must land in the model, or it stops naming them (another width, input size or norm)."""
+    from .inflate import inflate_state_dict
+    from .pretrain import load_pretrained
+
+    fresh = tuple(s.get("fresh_layers") or ())
+
+    def is_fresh(key: str) -> bool:
+        return any(key == p or key.startswith(p + ".") for p in fresh)
+
+    source = load_pretrained(name, s["profile"])
+    target = model.state_dict()
+    state, left_out = inflate_state_dict(source, {k: v for k, v in target.items() if not is_fresh(k)}, s.get("inflate", "ia"))
+    problems = [k for k in left_out if not is_fresh(k)]
+    problems += [k for k in source if k not in target and (source[k].ndim >= 4 or k.endswith("running_mean"))]
+    if problems:
+        raise BadValueError(f"run {s['run']}: the image-pretrained {name} does not fit {s['model']} at {problems[:3]} "
+                            f"(another width, input size or norm? params.yaml: profiles.{s['profile']}.image_pretraining "
+                            f"must build it as profiles.{s['profile']}.{s['paper']} builds this run)")
+    model.load_state_dict(state, strict=False)
+    return f"{IMAGE_SOURCE}{name}"
 
 
 def _environment(precision: str) -> dict:
@@ -456,7 +492,8 @@ def _train_seed(s: dict, params: dict, progress: bool, work: Path) -> dict | Non
     model = build_model(paper, run, s["profile"], params=params, settings=s)
     _initialise(model, s, params)  # before decoding any video: a missing source fails at once
     train_set, test_set, _ = _datasets(s, params)
-    cfg = TrainConfig(**{k: s[k] for k in _TRAIN_KEYS if k in s}, seed=s["seed"], val_every=1)
+    frozen = {"freeze_prefixes": tuple(s["freeze_prefixes"])} if s.get("freeze_prefixes") else {}
+    cfg = TrainConfig(**{k: s[k] for k in _TRAIN_KEYS if k in s}, **frozen, seed=s["seed"], val_every=1)
     # Runs that draw learning curves (tran2018 Figure 4) are validated after every epoch on one
     # centre clip per test video (clip error); the final numbers always use the full protocol.
     curve_set = _one_clip_per_video(test_set, s.get("cache_frames", False)) if s.get("curves") else None
@@ -631,7 +668,11 @@ def ensure_run(paper: str, run: str, profile: str, params: dict | None = None, p
     if plan["action"] == "same_as":
         ensure_run(paper, plan["run"], profile, params, progress)
     source = s.get("init_from")
-    if plan["action"] == "train" and source and source != "torchvision":
+    if plan["action"] == "train" and source and source.startswith(IMAGE_SOURCE):
+        from .pretrain import ensure_pretrained
+
+        ensure_pretrained(source[len(IMAGE_SOURCE):], profile, params)
+    elif plan["action"] == "train" and source and source != "torchvision":
         ensure_run(paper, source, profile, params, progress)
     train_run(paper, run, profile, params, progress=progress)
     return load_run(paper, run, profile)

@@ -7,7 +7,7 @@ import torch
 
 from replicate.errors import BadValueError
 from replicate.flops import count_params
-from replicate.inflate import inflate_model
+from replicate.inflate import inflate_model, inflate_state_dict
 from replicate.models import create
 from replicate.models.mansimov import MANSIMOV_3D_TIME, feature_size, stack_flow_fields, time_after
 
@@ -59,3 +59,32 @@ def test_inflated_trained_2d_net_gives_its_logits_on_a_static_clip(init):
     frame = torch.randn(2, 3, 64, 64, dtype=torch.float64)
     clip = frame.unsqueeze(2).expand(-1, -1, 6, -1, -1)
     torch.testing.assert_close(net3d(clip), net2d(frame), rtol=1e-9, atol=1e-9)
+
+
+def test_2d_net_takes_one_frame_clips_and_refuses_longer_ones():
+    net2d = create("mansimov_2d_ft", num_classes=5, width=0.125, input_size=64).eval()
+    frame = torch.randn(2, 3, 64, 64)
+    torch.testing.assert_close(net2d(frame.unsqueeze(2)), net2d(frame))
+    with pytest.raises(BadValueError, match="1-frame clips"):
+        net2d(torch.randn(2, 3, 6, 64, 64))
+
+
+@pytest.mark.parametrize("init", ["ia", "zwi", "nwi"])
+def test_state_dict_inflation_equals_module_inflation(init):
+    # a 3D net built on its own, loaded with a 2D net's inflated weights, is the 2D net inflated
+    torch.manual_seed(0)
+    net2d = create("mansimov_2d_ft", num_classes=7, width=0.125, input_size=64).double().eval()
+    net3d = create("mansimov_3d", num_classes=7, width=0.125, input_size=64).double().eval()
+    state, left_out = inflate_state_dict(net2d.state_dict(), net3d.state_dict(), init)
+    assert left_out == []
+    net3d.load_state_dict(state)
+    clip = torch.randn(2, 3, 6, 64, 64, dtype=torch.float64)
+    torch.testing.assert_close(net3d(clip), inflate_model(net2d, MANSIMOV_3D_TIME, init)(clip), rtol=1e-9, atol=1e-9)
+
+
+def test_state_dict_inflation_names_what_does_not_fit():
+    image_net = create("mansimov_2d", num_classes=16, width=0.125, input_size=64)  # fc7 4096, 16 classes
+    net3d = create("mansimov_3d", num_classes=7, width=0.125, input_size=64)      # fc7 2048, 7 classes
+    state, left_out = inflate_state_dict(image_net.state_dict(), net3d.state_dict(), "nwi")
+    assert set(left_out) == {f"{p}.{t}" for p in ("classifier.4", "classifier.7", "fc") for t in ("weight", "bias")}
+    assert state["features.conv1.weight"].shape[2] == 3 and "classifier.1.weight" in state  # fc6 is kept

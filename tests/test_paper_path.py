@@ -2,7 +2,7 @@
 
 What a user with the real datasets runs (``dvc exp run -S profile=paper``), with one documented
 size override so that it fits CI: ``profiles.paper.tran2018`` gets 1 epoch, batch 2, 1 test
-clip, no DataLoader workers and split 1 only. Everything else is the paper profile as shipped:
+clip, no DataLoader workers and split 1 only (mansimov2015 and its image pretraining likewise). Everything else is the paper profile as shipped:
 scale 1 (8x112x112 clips from frames resized to 128x171, full-width R(2+1)D-18 / -34), fp32, the
 real-format adapters, the manifests, optical flow into ``real_data.<role>.flow_root``, training,
 evaluation, a fine-tune onto UCF101 and a notebook.
@@ -15,10 +15,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from realformat import TRUNCATED_KINETICS_VAL, dvc, edit_params, project, write_real_datasets
+from realformat import TRUNCATED_KINETICS_VAL, UCF_CLASSES, dvc, edit_params, project, write_real_datasets
 
 #: the size override (params.yaml: profiles.paper.tran2018), the only change to the paper profile
 SIZE_OVERRIDE = {"epochs": 1, "batch_size": 2, "test_clips": 1, "num_workers": 0, "cache_frames": False, "splits": [1]}
+#: mansimov2015's size override (profiles.paper.mansimov2015 and .image_pretraining), likewise the only change
+MANSIMOV_OVERRIDE = {"epochs": 1, "batch_size": 2, "test_clips": 1, "freeze_iters": 1, "num_workers": 0,
+                     "cache_frames": False}
+PRETRAIN_OVERRIDE = {"epochs": 1, "batch_size": 2, "num_workers": 0}
+MANSIMOV_TARGETS = ["train_mansimov2015@spatial_2d", "train_mansimov2015@init_nwi", "mansimov2015_figure1"]
 TARGETS = ["train_tran2018@r2plus1d_18", "train_flow_tran2018@r2plus1d_34_flow",
            "transfer_tran2018@ucf101_s1_rgb_from_kinetics", "tran2018_table1", "flow_sports1m"]
 
@@ -30,6 +35,8 @@ def paper_project(tmp_path_factory):
     proj = project(root / "project")
     params = edit_params(proj, profile="paper", real_data=real)
     params["profiles"]["paper"]["tran2018"].update(SIZE_OVERRIDE)
+    params["profiles"]["paper"]["mansimov2015"].update(MANSIMOV_OVERRIDE)
+    params["profiles"]["paper"]["image_pretraining"].update(PRETRAIN_OVERRIDE)
     (proj / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     return proj, real
 
@@ -65,6 +72,29 @@ def test_paper_profile_runs_end_to_end_on_real_formats(paper_project):
     # finished runs leave no checkpoints behind, and DVC sees the study as up to date
     assert not (proj / "checkpoints").exists() or not any((proj / "checkpoints").rglob("*.pt"))
     status = dvc(proj, "status", *TARGETS)
+    assert status.returncode == 0 and "changed" not in status.stdout, status.stdout
+
+
+def test_mansimov2015_runs_at_paper_on_real_formats(paper_project):
+    """The image net pretrained on the ImageFolder tree at 224 px and full width, then the 2D net and the
+    NWI-inflated 3D net fine-tuned from it on UCF101 split 1 (6-frame clips, 224 crops of 256-px frames)."""
+    from replicate.flops import count_params
+    from replicate.models import create
+
+    proj, _ = paper_project
+    done = dvc(proj, "repro", *MANSIMOV_TARGETS, timeout=1200)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    pre = json.loads((proj / "runs/paper/image_pretraining/mansimov_2d/metrics.json").read_text())
+    assert pre["source"] == "trained" and pre["classes"] == ["n01440764", "n01443537"] and pre["num_val_images"] == 4
+    assert (pre["settings"]["crop"], pre["settings"]["resize"], pre["settings"]["width"]) == (224, 256, 1.0)
+    for run, model, clip_len in (("spatial_2d", "mansimov_2d_ft", 1), ("init_nwi", "mansimov_3d", 6)):
+        m = json.loads((proj / f"runs/paper/mansimov2015/{run}/seed0/metrics.json").read_text())
+        s = m["settings"]
+        assert (s["model"], s["crop"], s["resize"], s["clip_len"], s["width"]) == (model, 224, [256, 341], clip_len, 1.0)
+        assert s["init_from"] == "image:mansimov_2d" and m["environment"]["precision"] == "fp32"
+        assert m["params"] == count_params(create(model, num_classes=len(UCF_CLASSES)))  # the paper's net, full width
+    assert "True" in (proj / "results/mansimov2015/paper/parameters.md").read_text()
+    status = dvc(proj, "status", *MANSIMOV_TARGETS)
     assert status.returncode == 0 and "changed" not in status.stdout, status.stdout
 
 

@@ -178,11 +178,12 @@ def test_train_stages_depend_on_weight_code_only():
     train = {name: st["do"]["deps"] for name, st in stages.items() if name.split("_")[0] in ("train", "finetune", "transfer")}
     assert len(train) >= 4
     weight_code = {"replicate/runs.py", "replicate/train.py", "replicate/evaluate.py", "replicate/config.py",
-                   "replicate/models/video_resnet.py", "replicate/models/registry.py", "replicate/data/clips.py",
+                   "replicate/models/registry.py", "replicate/data/clips.py",
                    "replicate/data/transforms.py", "replicate/data/video.py", "replicate/data/adapters.py"}
     for name, deps in train.items():
         code = {d for d in deps if d.startswith(("replicate/", "notebooks/", "tools/"))}
         assert weight_code <= code, f"{name} misses {sorted(weight_code - code)}"
+        assert [d for d in code if d.startswith("replicate/models/") and not d.endswith("registry.py")], f"{name}: no model file"
         assert not [d for d in code if d.startswith(("notebooks/", "tools/", "replicate/papers/")) or d.endswith("report.py")], name
 
 

@@ -310,15 +310,120 @@ Markdown(tran2018.verdicts_markdown(claims))
 ]
 
 
+# ----------------------------------------------------------------------------- mansimov2015
+M_FIGURE1 = [
+    ("md", """
+# mansimov2015 Figure 1: how each initialisation spreads a 2D filter over time
+
+Mansimov, Srivastava, Salakhutdinov 2015, *Initialization Strategies of Spatio-Temporal Convolutional Neural
+Networks*, section 3. A 3D filter of temporal size T starts as `W3D_t = alpha_t x W2D` with `sum_t alpha_t = 1`:
+averaging (IA), scaling (IS, section 4.2's best values), zero weights but one slice (ZWI) and negative weights
+(NWI). The alphas come from `replicate.inflate.alphas`, the same function every run and later paper uses. Below
+them: what each init computes at conv1 on a random clip, and that a static clip (one frame repeated) through any
+inflated net gives exactly the 2D net's logits (float64), then the parameter count of every network of the paper
+at full size against the inventory's arithmetic. Nothing here depends on training.
+"""),
+    ("params", PARAMS),
+    ("code", '''
+from replicate.papers import mansimov2015
+alphas = mansimov2015.figure1_alphas()
+mansimov2015.write(alphas, "figure1", profile)
+print("every alpha equals the paper's:", bool(alphas["match"].all()))
+alphas
+'''),
+    ("code", '''
+mansimov2015.write_figure(mansimov2015.figure1(alphas), "figure1", profile)
+'''),
+    ("code", '''
+identities = mansimov2015.conv1_identities()
+mansimov2015.write(identities, "identities", profile)
+identities[["holds (< 1e-9)"]]
+'''),
+    ("code", '''
+parameters = mansimov2015.parameter_table()
+mansimov2015.write(parameters, "parameters", profile)
+parameters
+'''),
+]
+
+M_TABLE1 = [
+    ("md", """
+# mansimov2015 Table 1: the 2D net fine-tuned on frames vs the 3D net under each initialisation
+
+Every row starts from the same image-pretrained network (`replicate.pretrain`, stage `pretrain_images@mansimov_2d`:
+ImageNet in the paper, the 16-class image stand-in at `mini`). The Spatial ConvNet is fine-tuned on single frames
+of UCF101 split 1 and tested on the average of evenly spaced frames; the 3D net (conv1 3x7x7, pool1 2x3x3, conv2
+2x5x5 over 6-frame clips) has its two 3D convs inflated from the 2D ones by IA / IS / ZWI / NWI. As section 3.5
+says, every conv is frozen for the first iterations (500 of the paper's 20K, scaled), so the new fc layers settle
+first. At `mini` the UCF101 stand-in has 5 pairs of classes that differ only by the direction of time (a motion
+and its reversal, same actor): a frame model cannot tell a pair apart, so the twin-class column and claim measure
+exactly the "spatial plateau" the paper describes.
+
+Claims are tested on per-video correctness over the seeds (`params.yaml: seeds`): **reproduced** (the 95% interval
+excludes 0 on the paper's side), **inconclusive** (it covers 0) or **contradicted** (it excludes 0 on the other
+side). The paper's gaps are 0.2 to 2.1 points on 3,783 test videos; at our scale only large effects can resolve.
+"""),
+    ("params", PARAMS),
+    ("code", IGNORE + '''
+from replicate.papers import mansimov2015
+pretraining = mansimov2015.pretraining_summary(profile)
+mansimov2015.write(pretraining, "pretraining", profile)
+pretraining  # the image net every row starts from
+'''),
+    ("code", IGNORE + '''
+runs = mansimov2015.table1_runs(profile)
+mansimov2015.settings_table(runs)  # what was trained at this profile, beside the paper's setting
+'''),
+    ("code", IGNORE + '''
+table = mansimov2015.table1(runs, profile)
+table
+'''),
+    ("code", IGNORE + '''
+claims = mansimov2015.table1_claims(runs, profile)
+mansimov2015.write(table, "table1", profile, claims=claims)
+from IPython.display import Markdown
+Markdown(mansimov2015.verdicts_markdown(claims))
+'''),
+]
+
+M_FIGURE2 = [
+    ("md", """
+# mansimov2015 Figure 2: conv1 filters after fine-tuning, per initialisation
+
+The paper shows conv1's three temporal slices W1, W2, W3 after fine-tuning and says: IA / IS slices still look
+alike, NWI's later slices differ from W1, and ZWI's zero slices became edge and colour-blob detectors. We draw the
+first filters of each init's 3D net (seed index 0), each filter's three slices side by side on one colour scale
+(its largest |weight| at full intensity), and measure what the caption describes: the cosine between each later
+slice and W1 (at initialisation: 1 for IA / IS, -1 for NWI, undefined for ZWI's zero slices) and how far each slice
+moved from its initial value, relative to the pretrained 2D filter's norm (mean over filters, then over seeds).
+"""),
+    ("params", PARAMS),
+    ("code", IGNORE + '''
+from replicate.papers import mansimov2015
+numbers = mansimov2015.figure2_numbers(profile)
+mansimov2015.write(numbers, "figure2", profile)
+numbers.round(3)
+'''),
+    ("code", IGNORE + '''
+mansimov2015.write_figure(mansimov2015.figure2(profile), "figure2", profile)
+'''),
+]
+
+NOTEBOOKS = {
+    "tran2018": (("table1", TABLE1), ("table2", TABLE2), ("figure3", FIGURE3), ("figure4", FIGURE4),
+                 ("figure5", FIGURE5), ("figure6", FIGURE6), ("table3", TABLE3), ("table4", TABLE4), ("table5", TABLE5)),
+    "mansimov2015": (("figure1", M_FIGURE1), ("table1", M_TABLE1), ("figure2", M_FIGURE2)),
+}
+
+
 if __name__ == "__main__":
     import sys
 
-    wanted = set(sys.argv[1:])  # notebook names to write (default: all)
-    nbdir = ROOT / "notebooks" / "tran2018"
-    for name, cells in (("table1", TABLE1), ("table2", TABLE2), ("figure3", FIGURE3), ("figure4", FIGURE4),
-                        ("figure5", FIGURE5), ("figure6", FIGURE6), ("table3", TABLE3), ("table4", TABLE4),
-                        ("table5", TABLE5)):
-        if wanted and name not in wanted:
-            continue
-        notebook(cells, nbdir / f"{name}.ipynb")
-        print("wrote", nbdir / f"{name}.ipynb")
+    wanted = set(sys.argv[1:])  # notebook names (table1) or paper/name (mansimov2015/table1) to write (default: all)
+    for paper, notebooks in NOTEBOOKS.items():
+        for name, cells in notebooks:
+            if wanted and name not in wanted and f"{paper}/{name}" not in wanted and paper not in wanted:
+                continue
+            path = ROOT / "notebooks" / paper / f"{name}.ipynb"
+            notebook(cells, path)
+            print("wrote", path)

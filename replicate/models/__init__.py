@@ -5,6 +5,6 @@
 ``probes``: the two difficulty probes used to calibrate the synthetic data (not registered).
 """
 from . import mansimov, video_resnet  # noqa: F401  (importing registers the builders)
-from .registry import create, list_models, register
+from .registry import accepts, create, list_models, register
 
-__all__ = ["create", "list_models", "register"]
+__all__ = ["accepts", "create", "list_models", "register"]

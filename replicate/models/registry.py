@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+import inspect
 import numbers
 from typing import Any, Callable, TypeVar, overload
 
@@ -62,6 +63,12 @@ def list_models(pattern: str | None = None) -> list[str]:
     (``fnmatch``), e.g. ``list_models("mc*_18")``."""
     names = sorted(_REGISTRY)
     return names if pattern is None else [n for n in names if fnmatch.fnmatchcase(n, pattern)]
+
+
+def accepts(name: str, argument: str) -> bool:
+    """Whether the builder of the registered model ``name`` takes ``argument`` (``input_size``: nets
+    with fully connected layers are built for one input size)."""
+    return argument in inspect.signature(_REGISTRY[name]).parameters if name in _REGISTRY else False
 
 
 def create(name: str, num_classes: int = 400, **kwargs: Any) -> nn.Module:

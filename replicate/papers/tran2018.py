@@ -5,7 +5,7 @@ ours comes from a model built by ``replicate.models`` or a run trained by ``repl
 """
 from __future__ import annotations
 
-import json
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -25,41 +25,14 @@ def spec() -> dict:
 
 
 def results_dir(profile: str) -> Path:
-    return config.REPO_ROOT / "results" / PAPER / profile
+    return report.results_dir(PAPER, profile)
 
 
-def write(df: pd.DataFrame, name: str, profile: str, claims: list[dict] | None = None) -> None:
-    """``results/tran2018/<profile>/<name>.{csv,md}`` (+ verdicts json/md when claims are given)."""
-    out = results_dir(profile)
-    report.write_table(df, out / name)
-    if claims is not None:
-        (out / f"{name}_claims.json").write_text(json.dumps(claims, indent=1, default=float) + "\n")
-        report.write_table(report.claims_table(claims).set_index("claim"), out / f"{name}_claims")
-
-
-def _new_figure(figsize: tuple[float, float]):
-    """A Figure with an Agg canvas, made without pyplot so a notebook's backend is left alone."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=figsize)
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def write_figure(fig, name: str, profile: str):
-    """Save ``results/tran2018/<profile>/<name>.png``; returns it as an image a notebook displays."""
-    from IPython.display import Image
-
-    out = results_dir(profile)
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / f"{name}.png"
-    fig.savefig(path, dpi=100, bbox_inches="tight")
-    return Image(filename=str(path))
-
-
-def verdicts_markdown(claims: list[dict]) -> str:
-    return report.verdict_summary(claims)
+#: ``write(df, name, profile, claims=None)``: results/<paper>/<profile>/<name>.{csv,md} (+ claims);
+#: ``write_figure(fig, name, profile)``: <name>.png, returned as an image a notebook displays
+write = functools.partial(report.write_results, PAPER)
+write_figure = functools.partial(report.save_figure, PAPER)
+verdicts_markdown = report.verdict_summary
 
 
 # ----------------------------------------------------------------------------- Table 1
@@ -99,22 +72,8 @@ def table2_runs(profile: str) -> dict[str, dict]:
     return {r["name"]: runs.ensure_run(PAPER, r["model"], profile) for r in _rows()}
 
 
-def add_columns(table: pd.DataFrame, columns: dict[str, list]) -> pd.DataFrame:
-    """``table`` (a ``report.compare_table``) with ``columns`` (name -> one value per row) before its note."""
-    out = table.copy()
-    for name, values in columns.items():
-        out.insert(len(out.columns) - 1, name, values)
-    return out
-
-
-def with_seed_columns(table: pd.DataFrame, run_metrics: dict[str, dict]) -> pd.DataFrame:
-    """``table`` (rows named as ``run_metrics``) with what a reader needs to trust its numbers:
-    the seed standard deviation of video@1, the number of seeds, and the final training accuracy
-    (a net far from 100% has not converged)."""
-    rows = [run_metrics[n] for n in table.index]
-    return add_columns(table, {"video@1 seed sd": [100 * m.get("video@1_std", np.nan) for m in rows],
-                               "seeds": [len(m.get("seeds", [])) for m in rows],
-                               "train acc (ours)": [100 * m.get("train_acc", np.nan) for m in rows]})
+add_columns = report.add_columns
+with_seed_columns = report.with_seed_columns
 
 
 def table2(run_metrics: dict[str, dict]) -> pd.DataFrame:
@@ -181,7 +140,7 @@ def _video1_halfwidth(m: dict) -> float:
 
 
 def figure3(costs: pd.DataFrame, run_metrics: dict[str, dict]):
-    fig = _new_figure((11, 4.2))
+    fig = report.new_figure((11, 4.2))
     left, right = fig.subplots(1, 2)
     ours = pd.Series({n: 100 * m["video@1"] for n, m in run_metrics.items()})
     # approximate 95% interval of each of our mean accuracies: test videos and seeds (the paper's: ~20k videos, tiny)
@@ -207,7 +166,7 @@ def figure4_runs(profile: str) -> dict[str, dict]:
 
 
 def figure4(run_metrics: dict[str, dict]):
-    fig = _new_figure((11, 4))
+    fig = report.new_figure((11, 4))
     axes = fig.subplots(1, 2, sharey=True)
     for ax, depth in zip(axes, ("18", "34")):
         for name, colour in ((f"R3D-{depth}", "tab:blue"), (f"R(2+1)D-{depth}", "tab:red")):
@@ -396,7 +355,7 @@ def figure5_longer_test(profile: str) -> dict:
 
 
 def figure5(table: pd.DataFrame):
-    fig = _new_figure((6.5, 4))
+    fig = report.new_figure((6.5, 4))
     ax = fig.subplots()
     x = table.index.to_numpy()
     ax.plot(x, table["clip@1"], "o-", color="tab:blue", label="clip@1")
@@ -454,7 +413,7 @@ def figure6(r2plus1d, r3d=None, title: str = ""):
         panels.append(("R3D conv1: 3x7x7 filters, time steps left to right",
                        np.stack([np.concatenate(sum(([s, g] for s, g in zip(v, [gap[0]] * len(v))), [])[:-1], axis=1)
                                  for v in st]), "rgb"))
-    fig = _new_figure((5.2 * len(panels), 5.2))
+    fig = report.new_figure((5.2 * len(panels), 5.2))
     outer = fig.add_gridspec(1, len(panels), wspace=0.15)
     for k, (name, filters, kind) in enumerate(panels):
         rows, cols = _grid(len(filters))
@@ -694,7 +653,7 @@ def transfer_settings_table(profile: str) -> pd.DataFrame:
 def table5_figure(table: pd.DataFrame, profile: str):
     """Paper vs ours per target (bars), our R(2+1)D rows only, with the target's chance level at this profile."""
     ours = table[table["note"] != report.REPORTED_ONLY]
-    fig = _new_figure((11, 3.8))
+    fig = report.new_figure((11, 3.8))
     targets = _target_train_lists(profile)
     for i, (ds, train) in enumerate(targets.items()):
         ax = fig.add_subplot(1, len(targets), i + 1)
