@@ -1,6 +1,8 @@
 """mansimov2015's tables: the exact parts (alphas, identities, parameter counts) and the claim logic."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from replicate import config, report
@@ -27,9 +29,14 @@ def test_twin_classes_are_the_pairs_only_time_order_separates():
     twins = M.twin_class_videos("smoke")
     test = config.video_list("ucf101", 1, "test", "smoke")
     by_class = {test.classes[v.label] for v in test if v.video_id in twins}
-    # the smoke stand-in's 4 classes: one motion and its reversal (same actor), spin, idle
-    assert by_class == {"AdvanceBluePentagon", "RetreatBluePentagon"} or len(by_class) == 2
-    assert all(name.split("Blue")[0] not in ("Spin", "Idle") for name in by_class)
+    # the smoke stand-in's 4 classes: one motion and its reversal (same actor), spin and idle (untwinned)
+    manifest = json.loads((config.data_dir("smoke") / "manifest.json").read_text())["roles"]["ucf101"]["classes"]
+    expected = {c["name"] for c in manifest if c["twin"] is not None}
+    assert by_class == expected and len(expected) == 2
+    actors = {c["actor"] for c in manifest if c["name"] in by_class}
+    motions = {c["motion"] for c in manifest if c["name"] in by_class}
+    assert len(actors) == 1 and motions == {c["twin"] for c in manifest if c["name"] in by_class}  # a reversed pair
+    assert twins == {v.video_id for v in test if test.classes[v.label] in expected}  # every test video of those classes
     assert M.twin_class_videos("paper") is None  # real UCF101 has no twins
 
 
