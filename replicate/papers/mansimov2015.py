@@ -164,10 +164,15 @@ def twin_class_videos(profile: str, params: dict | None = None) -> set[str] | No
     return {v.video_id for v in videos if videos.classes[v.label] in twins}
 
 
+def _per_video(m: dict, metric: str = "video@1", ids: set[str] | None = None) -> dict[int, dict[str, float]]:
+    """A run's per-video values (``runs.per_video``), only the videos ``ids`` when given."""
+    per_seed = runs.per_video(m, metric)
+    return per_seed if ids is None else {k: {v: x for v, x in seed.items() if v in ids} for k, seed in per_seed.items()}
+
+
 def _subset_accuracy(m: dict, ids: set[str]) -> float:
     """Mean over seeds of video@1 on the videos ``ids``."""
-    per_seed = runs.per_video(m, "video@1")
-    return float(np.mean([np.mean([v for vid, v in seed.items() if vid in ids]) for seed in per_seed.values()]))
+    return float(np.mean([np.mean(list(seed.values())) for seed in _per_video(m, "video@1", ids).values()]))
 
 
 def table1(run_metrics: dict[str, dict], profile: str) -> pd.DataFrame:
@@ -191,14 +196,14 @@ def table1_claims(run_metrics: dict[str, dict], profile: str) -> list[dict]:
     out = []
     for c in spec()["tables"]["table1"]["claims"]:
         claim = report.Claim(c["id"], c["text"], c["kind"], c["a"], c.get("b"), metric=c.get("metric", "video@1"))
-        scores = {name: runs.per_video(m, claim.metric) for name, m in run_metrics.items()}
+        ids = None
         if c.get("videos") == TWIN_CLASSES:
             if not twins:
                 out.append(report.not_run(c["id"], c["text"], "the data have no time-reversed twin classes (real "
                                                               "UCF101): testable on the stand-ins only"))
                 continue
-            scores = {name: {k: {v: x for v, x in seed.items() if v in twins} for k, seed in per.items()}
-                      for name, per in scores.items()}
+            ids = twins
+        scores = {name: _per_video(m, claim.metric, ids) for name, m in run_metrics.items()}
         out.append(report.evaluate_claim(claim, scores))
     return out
 
