@@ -55,7 +55,10 @@ Multiplicity (:func:`evaluate_claim`), with ``alpha = 1 - ci`` the claim's error
 - ``peak_inside`` (a sweep peaks strictly inside) is *reproduced* if some interior row is above
   both end rows, each comparison at ``1 - alpha / m`` (m interior rows: Bonferroni over the
   choice of the interior row); *contradicted* if some end row is above every interior row at
-  ``1 - alpha / 2`` (Bonferroni over the two ends).
+  ``1 - alpha / 2`` (Bonferroni over the two ends);
+- ``a_eq_b`` (equal within a margin) makes one comparison at level ``ci``: *reproduced* if the
+  interval lies inside the margin, *contradicted* if it lies wholly beyond it; rows exactly a
+  margin apart get either word at most ``alpha / 2`` of the time.
 
 Each rule keeps the chance of a false *reproduced* or *contradicted* verdict at most ``alpha``
 when the rows are equal: ``tests/test_verdict_calibration.py`` simulates equal models with seed
@@ -92,8 +95,8 @@ REPORTED_ONLY = "reported only (not trained)"
 NOT_RUN = "not run at this profile"
 NA = "n/a"
 
-ClaimKind = Literal["a_gt_b", "a_gt_each", "group_gt_group", "peak_inside"]
-CLAIM_KINDS: tuple[str, ...] = ("a_gt_b", "a_gt_each", "group_gt_group", "peak_inside")
+ClaimKind = Literal["a_gt_b", "a_gt_each", "group_gt_group", "peak_inside", "a_eq_b"]
+CLAIM_KINDS: tuple[str, ...] = ("a_gt_b", "a_gt_each", "group_gt_group", "peak_inside", "a_eq_b")
 #: what a claim's per-video values are: top-1 correctness of the video (0/1) or its fraction of correct clips
 METRICS: tuple[str, ...] = ("video@1", "clip@1")
 
@@ -484,7 +487,11 @@ class Claim:
     - ``"group_gt_group"``: the mean of the rows in ``a`` above the mean of the rows in ``b``
       ("3D/MC above 2D");
     - ``"peak_inside"``: ``a`` is the ordered rows of a sweep (clip lengths 8, 16, ..., 48) and
-      the metric peaks strictly inside it, not at either end; ``b`` stays empty (None).
+      the metric peaks strictly inside it, not at either end; ``b`` stays empty (None);
+    - ``"a_eq_b"``: rows ``a`` and ``b`` equal within ``margin`` points ("gives no additional
+      improvement"): *reproduced* when the interval lies inside ``[-margin, +margin]`` (two
+      one-sided tests, each at ``(1 - ci) / 2``), *contradicted* when it lies wholly outside that
+      band (a difference larger than the margin), else *inconclusive*.
     """
 
     id: str
@@ -493,20 +500,24 @@ class Claim:
     a: str | list[str]
     b: str | list[str] | None = None
     metric: str = "video@1"
+    margin: float | None = None
 
     def __post_init__(self) -> None:
         where = f"claim {self.id!r}"
         if self.kind not in CLAIM_KINDS:
             raise ValueError(f"{where}: unknown kind {self.kind!r}; use one of {CLAIM_KINDS}")
+        if (self.kind == "a_eq_b") != (self.margin is not None) or (self.margin is not None and not self.margin > 0):
+            raise ValueError(f"{where}: kind 'a_eq_b' needs a margin > 0 (points within which the rows count as "
+                             f"equal), and only it takes one; got margin {self.margin!r}")
         if self.metric not in METRICS:
             raise ValueError(f"{where}: unknown metric {self.metric!r}; use one of {METRICS}")
         if self.kind == "peak_inside":
             self._check_sweep(where)
             return
-        if self.kind in ("a_gt_b", "a_gt_each") and not isinstance(self.a, str):
+        if self.kind in ("a_gt_b", "a_gt_each", "a_eq_b") and not isinstance(self.a, str):
             raise ValueError(f"{where}: kind {self.kind!r} compares one row, so `a` must be a row name")
-        if self.kind == "a_gt_b" and not isinstance(self.b, str):
-            raise ValueError(f"{where}: kind 'a_gt_b' needs one row name in `b`; "
+        if self.kind in ("a_gt_b", "a_eq_b") and not isinstance(self.b, str):
+            raise ValueError(f"{where}: kind {self.kind!r} needs one row name in `b`; "
                              f"use 'a_gt_each' or 'group_gt_group' for several")
         a_rows, b_rows = _rows(self.a), _rows(self.b)
         if not a_rows or not b_rows:
@@ -586,6 +597,8 @@ def evaluate_aligned(claim: Claim, scores: Mapping[str, np.ndarray], ci: float =
     alpha = round(1.0 - ci, 12)  # 0.05, not 0.050000000000000044
     if claim.kind == "peak_inside":
         outcome = _peak_inside(claim, summaries, alpha)
+    elif claim.kind == "a_eq_b":
+        outcome = _a_equals_b(claim, summaries, alpha)
     else:
         outcome = _a_above_b(claim, summaries, alpha)
     comparisons, overall, headline = outcome["comparisons"], outcome["verdict"], outcome["headline"]
@@ -607,6 +620,8 @@ def evaluate_aligned(claim: Claim, scores: Mapping[str, np.ndarray], ci: float =
     if claim.kind == "peak_inside":
         result["row"] = headline["row"]
         result["peak"] = outcome["peak"]
+    if claim.kind == "a_eq_b":
+        result["margin"] = claim.margin
     return result
 
 
@@ -679,6 +694,22 @@ def _a_above_b(claim: Claim, summaries: Mapping[str, _RowSummary], alpha: float)
         overall, candidates, level = INCONCLUSIVE, [c for c in comparisons if c["verdict"] == INCONCLUSIVE], "covering"
     headline = _shown(min(candidates, key=lambda c: c["diff"]), level)
     return {"comparisons": comparisons, "verdict": overall, "headline": headline}
+
+
+def _a_equals_b(claim: Claim, summaries: Mapping[str, _RowSummary], alpha: float) -> dict:
+    """``a_eq_b``: equal within ``claim.margin``. Rows exactly ``margin`` apart are called
+    *reproduced* (interval inside the band) at most ``alpha / 2`` of the time; rows closer than
+    that are called *contradicted* (interval wholly beyond the band) less often than that. Unlike
+    the other kinds, :func:`verdict` of the interval is not the claim's word."""
+    c = _compare(claim.a, claim.b, summaries, 1 - alpha, 1 - alpha)
+    if -claim.margin <= c["ci_low"] and c["ci_high"] <= claim.margin:
+        word = REPRODUCED
+    elif c["ci_low"] > claim.margin or c["ci_high"] < -claim.margin:
+        word = CONTRADICTED
+    else:
+        word = INCONCLUSIVE
+    c = {**c, "verdict": word}
+    return {"comparisons": [c], "verdict": word, "headline": c}
 
 
 def _peak_inside(claim: Claim, summaries: Mapping[str, _RowSummary], alpha: float) -> dict:
@@ -847,6 +878,8 @@ def format_gap(result: dict, floatfmt: str = ".1f") -> str:
         text += f" vs {result['vs']}"
     elif result.get("kind") == "peak_inside":
         text += f" {result['row']} vs {result['vs']}"
+    elif result.get("kind") == "a_eq_b":
+        text += f", equal within ±{result['margin']:{floatfmt}}"
     return text
 
 
@@ -872,6 +905,13 @@ _VERDICT_GLOSS = {
     REPRODUCED: "same direction as the paper, and the interval excludes 0",
     INCONCLUSIVE: "the interval covers 0: this scale cannot resolve the paper's claim",
     CONTRADICTED: "the interval excludes 0 on the opposite side: at this scale the data say the reverse",
+}
+
+
+_EQUALITY_GLOSS = {
+    REPRODUCED: "the interval lies within the margin: equal at this resolution, as the paper says",
+    INCONCLUSIVE: "the interval reaches past the margin but not wholly: too wide to call the rows equal or different",
+    CONTRADICTED: "the interval lies beyond the margin: the rows differ by more than it, against the paper",
 }
 
 
@@ -918,7 +958,8 @@ def verdict_summary(results: list[dict]) -> str:
         peak = f"; observed peak at {r['peak']}" if r.get("kind") == "peak_inside" else ""
         bullets.append(
             f"- **{r['verdict']}** — {r['id']}: {format_gap(r)} ({_level(r['ci'])} CI {_noise_text(r)}){peak}; "
-            f"{_VERDICT_GLOSS[r['verdict']]}. Paper: \"{r['text']}\""
+            f"{(_EQUALITY_GLOSS if r.get('kind') == 'a_eq_b' else _VERDICT_GLOSS)[r['verdict']]}. "
+            f"Paper: \"{r['text']}\""
         )
     return "\n".join(bullets) + "\n"
 

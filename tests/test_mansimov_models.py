@@ -88,3 +88,30 @@ def test_state_dict_inflation_names_what_does_not_fit():
     state, left_out = inflate_state_dict(image_net.state_dict(), net3d.state_dict(), "nwi")
     assert set(left_out) == {f"{p}.{t}" for p in ("classifier.4", "classifier.7", "fc") for t in ("weight", "bias")}
     assert state["features.conv1.weight"].shape[2] == 3 and "classifier.1.weight" in state  # fc6 is kept
+
+
+def test_flow_nets_take_flow_clips_and_subtract_the_mean_flow():
+    torch.manual_seed(0)
+    clip = torch.randn(2, 2, 10, 64, 64)
+    stack = create("mansimov_flow_stack", num_classes=5, width=0.125, input_size=64).eval()
+    assert torch.allclose(stack(clip), stack(stack_flow_fields(clip)), atol=1e-5)  # a flow clip is stacked
+    camera = torch.randn(2, 2, 10, 1, 1)  # one displacement per field: removed by the mean-flow subtraction
+    for name, frames in (("mansimov_flow_single", 1), ("mansimov_flow_stack", 10), ("mansimov_flow_slow", 10)):
+        net = create(name, num_classes=5, width=0.125, input_size=64).eval()
+        x = clip[:, :, :frames]
+        assert torch.allclose(net(x), net(x + camera[:, :, :frames]), atol=1e-4), name
+    with pytest.raises(BadValueError, match="stacked"):
+        stack(torch.randn(1, 2, 4, 64, 64))
+
+
+def test_slow_fusion_from_scratch_has_a_draw_per_time_slice():
+    torch.manual_seed(0)
+    w = create("mansimov_flow_slow", num_classes=5, width=0.125, input_size=64).features.conv1.weight
+    assert w.shape[2] == 4 and not torch.allclose(w[:, :, 0], w[:, :, 1])
+    ia = create("mansimov_flow_slow", num_classes=5, width=0.125, input_size=64, init="ia").features.conv1.weight
+    assert torch.allclose(ia[:, :, 0], ia[:, :, 1])  # an inflation init starts constant over time
+
+
+def test_fc6_is_the_frame_feature_of_the_image_net():
+    net = create("mansimov_2d", num_classes=10, width=0.125, input_size=64).eval()
+    assert net.fc6(torch.randn(3, 3, 64, 64)).shape == (3, 512) and (net.fc6(torch.randn(1, 3, 64, 64)) >= 0).all()

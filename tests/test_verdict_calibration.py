@@ -190,3 +190,29 @@ def test_summary_of_all_rates():
     for (kind, n_videos, metric), r in rates.items():
         print(f"  {kind:15s} V={n_videos:3d} {metric}: {r['false']:.3f}")
     assert max(r["false"] for r in rates.values()) <= ALPHA
+
+
+# --------------------------------------------------------------------------- equality claims (a_eq_b)
+EQ_MARGIN = 8.0  # points: wide enough that equal rows are often shown equal (400 videos, 3 seeds of 3-point spread)
+
+
+@functools.lru_cache(maxsize=None)
+def equality_rates(better_by: float, n_videos: int = 400, n_sims: int = 1000) -> dict:
+    """Verdict shares of ``a_eq_b`` (margin ``EQ_MARGIN``) when row a is ``better_by`` above row b."""
+    claim = Claim("sim", "", "a_eq_b", "r0", "r1", margin=EQ_MARGIN)
+    rng = np.random.default_rng([2024, 99, n_videos, round(1000 * better_by)])
+    counts = {"reproduced": 0, "contradicted": 0, "inconclusive": 0}
+    for start in range(0, n_sims, 250):
+        for experiment in simulate(rng, min(250, n_sims - start), 2, n_videos, "video@1", better_by):
+            counts[evaluate_aligned(claim, {"r0": experiment[0], "r1": experiment[1]}, CI)["verdict"]] += 1
+    return {word: count / n_sims for word, count in counts.items()}
+
+
+def test_equality_claims_keep_their_error_rates():
+    """Rows exactly a margin apart get either word at most alpha / 2 of the time (plus Monte Carlo slack);
+    equal rows are called different less often still, and shown equal some of the time (power)."""
+    equal, at_margin = equality_rates(0.0), equality_rates(EQ_MARGIN / 100)
+    print(f"\na_eq_b (margin {EQ_MARGIN}): equal rows {equal}; rows a margin apart {at_margin}")
+    assert equal["contradicted"] <= ALPHA / 2
+    assert at_margin["reproduced"] <= ALPHA / 2 + 0.01 and at_margin["contradicted"] <= ALPHA / 2 + 0.01
+    assert equal["reproduced"] > 0.05

@@ -18,7 +18,10 @@ From the authors' code (mansimov/unsupervised-videos: ``lstm.py``, ``lstm_combo.
 * squared error per frame, ``0.5 ||output - target||^2``, averaged over sequences and steps
   (reconstruction and future separately, summed);
 * the classifier: the same LSTM (input 4096 -> 2048) with a 2048 -> classes output at every
-  step, trained with cross-entropy at every step.
+  step, trained with cross-entropy at every step;
+* the initialisation of the pbtxt files (:meth:`PeepholeLSTM.init_as_code`): weights uniform in
+  +-0.01, peepholes in +-0.1, biases 0 (``lstm_combo_1layer_ucf101_patches.pbtxt``); the
+  classifier's new output layer Gaussian with sd 0.001 (``lstm_classifier_1layer_ucf101_features.pbtxt``).
 """
 from __future__ import annotations
 
@@ -44,6 +47,18 @@ class PeepholeLSTM(nn.Module):
         self.recurrent = nn.Linear(hidden, 4 * hidden, bias=True)
         self.peephole = nn.Parameter(torch.zeros(3, hidden))  # input, forget, output gates
         self.output = nn.Linear(hidden, output_dim) if output_dim else None
+        self.init_as_code()
+
+    def init_as_code(self, weight: float = 0.01, peephole: float = 0.1) -> None:
+        """The code's init (``util.py: Param``, ``UNIFORM``: ``U(-scale, scale)``): input, recurrent
+        and output weights uniform in +-``weight``, peepholes in +-``peephole``, biases 0."""
+        with torch.no_grad():
+            for layer in (self.input, self.recurrent, self.output):
+                if layer is not None:
+                    layer.weight.uniform_(-weight, weight)
+                    if layer.bias is not None:
+                        layer.bias.zero_()
+            self.peephole.uniform_(-peephole, peephole)
 
     def zero_state(self, n: int, like: Tensor) -> State:
         z = like.new_zeros(n, self.hidden)
@@ -164,4 +179,7 @@ class LSTMClassifier(nn.Module):
         missing, unexpected = model.lstm.load_state_dict(state, strict=False)
         if unexpected or [k for k in missing if not k.startswith("output.")]:
             raise RuntimeError(f"encoder does not fit the classifier: missing {missing}, unexpected {unexpected}")
+        with torch.no_grad():  # the classifier pbtxt: w_output GAUSSIAN 0.001, b_output 0
+            model.lstm.output.weight.normal_(0.0, 0.001)
+            model.lstm.output.bias.zero_()
         return model

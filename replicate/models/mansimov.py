@@ -27,6 +27,11 @@ and time reaches 1 where the 2D net's layers take over, so "every layer above co
 the 2D layer". ``init`` picks the inflation of a fresh net (it matters when a trained 2D net is
 inflated: ``inflate.inflate_model(trained_2d, MANSIMOV_3D_TIME, init)``).
 
+Flow nets take flow clips ``(N, 2, T, H, W)`` as every flow run is fed: the single-frame net a
+1-frame clip, the stack net its 10 fields stacked into 20 channels (``stack_flow_fields``), the
+slow-fusion net the clip itself. All three subtract from each displacement field its mean vector
+first (``mean_flow``: [12]'s "mean flow subtraction", which section 4.3's "similar to [12]" implies).
+
 Scaling: ``width`` multiplies every channel count (``scale_width``), and ``input_size`` (224 in
 the paper) sets the spatial size, from which fc6's input is computed; an input too small for
 conv5 (3x3, no padding) is refused.
@@ -96,8 +101,9 @@ class SpatialConvNet(nn.Module):
     """The 2D network: ``features`` (convs, pools, LRN) then ``classifier`` (fc6, fc7, fc8)."""
 
     def __init__(self, num_classes: int = 1000, width: float = 1.0, in_channels: int = 3, input_size: int = 224,
-                 fc7: int = 4096, dropout: float = 0.5, batch_norm: bool = False):
+                 fc7: int = 4096, dropout: float = 0.5, batch_norm: bool = False, mean_flow: bool = False):
         super().__init__()
+        self.mean_flow = mean_flow
         if input_size < 1 or feature_size(input_size) < 1:
             raise BadValueError(f"input_size {input_size} is too small for this net (conv5 needs 3x3 left; 224 in the paper, "
                                 f">= {min(n for n in range(1, 225) if feature_size(n) >= 1)} works)")
@@ -130,19 +136,35 @@ class SpatialConvNet(nn.Module):
         self.fc = self.classifier[-1]  # the suite's classifier name (fine-tuning replaces ``fc``)
 
     def forward(self, x: Tensor) -> Tensor:
+        if self.mean_flow:  # [12]: each displacement field minus its mean vector (camera motion, roughly)
+            x = x - x.mean(dim=(-2, -1), keepdim=True)
         if x.ndim == 5 and isinstance(self.features.conv1, nn.Conv2d):
-            # a one-frame clip (the Spatial ConvNet fine-tunes and tests on single frames, as clips of
-            # length 1, so that its test averages 25 frames like the 3D nets' 25 clips) is an image
-            if x.shape[2] != 1:
-                raise BadValueError(f"a 2D net takes images or 1-frame clips, got {x.shape[2]} frames; inflate it "
-                                    f"(mansimov_3d) for clips")
-            x = x[:, :, 0]
+            x = self._as_image(x)
         return self.classifier(self.features(x))
 
+    def _as_image(self, clip: Tensor) -> Tensor:
+        """A clip ``(N, C, T, H, W)`` as the image this 2D net takes: its one frame (the Spatial ConvNet
+        fine-tunes and tests on 1-frame clips, so that its test averages 25 frames like the 3D nets'
+        25 clips), or its T flow fields stacked into channels (early fusion, ``mansimov_flow_stack``)."""
+        n, c, t, h, w = clip.shape
+        if t == 1:
+            return clip[:, :, 0]
+        if c * t == self.features.conv1.in_channels:
+            return stack_flow_fields(clip)
+        raise BadValueError(f"this 2D net takes images, 1-frame clips or {self.features.conv1.in_channels} stacked "
+                            f"channels, got {t} frames of {c}; inflate it (mansimov_3d) for clips")
 
-def _fine_tuned(num_classes: int, width: float, in_channels: int, input_size: int, batch_norm: bool) -> SpatialConvNet:
-    # section 3.5: fc7 4096 -> 2048 ("otherwise the performance dropped by 6-7%"), dropout 0.8 in both fc layers
-    return SpatialConvNet(num_classes, width, in_channels, input_size, fc7=2048, dropout=0.8, batch_norm=batch_norm)
+    def fc6(self, images: Tensor) -> Tensor:
+        """fc6 after its ReLU, per image ``(N, C, H, W)``: the frame features of the Composite LSTM ([14])."""
+        return self.classifier[:3](self.features(images))
+
+
+def _fine_tuned(num_classes: int, width: float, in_channels: int, input_size: int, batch_norm: bool,
+                mean_flow: bool = False) -> SpatialConvNet:
+    # section 3.5: fc7 4096 -> 2048 ("otherwise the performance dropped by 6-7%"), dropout 0.8 in both fc layers.
+    # The flow nets share this head (section 4.3: "similar to [12]"; an assumption: the paper gives theirs no sizes)
+    return SpatialConvNet(num_classes, width, in_channels, input_size, fc7=2048, dropout=0.8, batch_norm=batch_norm,
+                          mean_flow=mean_flow)
 
 
 def inflated(net2d: SpatialConvNet, time: Mapping[str, int], init: str = "ia", stride: Mapping[str, int] | None = None,
@@ -179,23 +201,33 @@ def mansimov_3d(num_classes: int = 101, width: float = 1.0, in_channels: int = 3
 def mansimov_flow_single(num_classes: int = 101, width: float = 1.0, in_channels: int = 2, clip_len: int = 1,
                          input_size: int = 224, batch_norm: bool = False) -> SpatialConvNet:
     """Flow net on one flow field (x, y: 2 channels) (92,035,589 parameters)."""
-    return _fine_tuned(num_classes, width, in_channels, input_size, batch_norm)
+    return _fine_tuned(num_classes, width, in_channels, input_size, batch_norm, mean_flow=True)
 
 
 @register
 def mansimov_flow_stack(num_classes: int = 101, width: float = 1.0, in_channels: int = 2, clip_len: int = FLOW_FIELDS,
                         input_size: int = 224, batch_norm: bool = False) -> SpatialConvNet:
     """Flow net on ``clip_len`` (10) stacked flow fields, early fusion: 2 x 10 input channels (92,120,261)."""
-    return _fine_tuned(num_classes, width, in_channels * clip_len, input_size, batch_norm)
+    return _fine_tuned(num_classes, width, in_channels * clip_len, input_size, batch_norm, mean_flow=True)
 
 
 @register
 def mansimov_flow_slow(num_classes: int = 101, width: float = 1.0, in_channels: int = 2, clip_len: int = FLOW_FIELDS,
-                       input_size: int = 224, init: str = "ia", batch_norm: bool = False) -> nn.Module:
-    """Slow fusion over 10 flow fields (93,562,949 parameters)."""
+                       input_size: int = 224, init: str = "scratch", batch_norm: bool = False) -> nn.Module:
+    """Slow fusion over 10 flow fields (93,562,949 parameters). Trained from scratch (section 4.3), so by
+    default (``init="scratch"``) its 3D convs get PyTorch's own random init, every time slice its own
+    draw; an inflation init (``ia`` ...) would start them constant over time instead."""
     if clip_len != FLOW_FIELDS:
         raise BadValueError(f"mansimov_flow_slow takes {FLOW_FIELDS} flow fields (10 -> 4 -> 2 -> 1 in time), got {clip_len}")
-    return inflated(_fine_tuned(num_classes, width, in_channels, input_size, batch_norm), SLOW_FUSION_TIME, init, SLOW_FUSION_STRIDE)
+    if init == "scratch":
+        net = inflated(_fine_tuned(num_classes, width, in_channels, input_size, batch_norm, mean_flow=True),
+                       SLOW_FUSION_TIME, "ia", SLOW_FUSION_STRIDE)
+        for m in net.modules():
+            if isinstance(m, nn.Conv3d):
+                m.reset_parameters()
+        return net
+    return inflated(_fine_tuned(num_classes, width, in_channels, input_size, batch_norm, mean_flow=True), SLOW_FUSION_TIME,
+                    init, SLOW_FUSION_STRIDE)
 
 
 def stack_flow_fields(clip: Tensor) -> Tensor:

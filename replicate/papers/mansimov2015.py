@@ -1,8 +1,9 @@
 """mansimov2015 (2D -> 3D initialisation): the logic behind its notebooks, so the notebooks stay thin.
 
 Every number shown next to ours comes from ``mansimov2015.yaml`` (the paper spec); every number
-of ours from ``replicate.inflate``, a model of ``replicate.models.mansimov`` or a run trained by
-``replicate.runs`` (which starts each from the image-pretrained net of ``replicate.pretrain``).
+of ours from ``replicate.inflate``, a model of ``replicate.models.mansimov``, a run trained by
+``replicate.runs`` (which starts each from the image-pretrained net of ``replicate.pretrain``), the
+Composite LSTM of ``replicate.composite``, or a fusion of their stored per-video scores.
 """
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .. import config, inflate, pretrain, report, runs
+from .. import composite, config, inflate, pretrain, report, runs
+from ..evaluate import fuse_streams
 from ..flops import count_params
 from ..models import create
 from ..models.mansimov import MANSIMOV_3D_TIME
@@ -280,3 +282,107 @@ def figure2(profile: str, seed: int = 0):
                 ax.set_ylabel(label, rotation=0, ha="right", va="center")
     fig.suptitle(f"conv1 after fine-tuning (seed index {seed}): each filter as W1 | W2 | W3")
     return fig
+
+
+# ----------------------------------------------------------------------------- Tables 2-3
+def load_stream(name: str, profile: str) -> dict:
+    """One trained stream of Tables 2-3 (trained now if the pipeline has not: a notebook at smoke): a run of
+    the spec, or the Composite LSTM (``replicate.composite``), in :func:`replicate.runs.load_run`'s shape."""
+    if name == composite.RUN:
+        return composite.ensure_trained(profile)
+    return runs.ensure_run(PAPER, name, profile)
+
+
+def fused_run(weights: dict[str, float], profile: str) -> dict:
+    """The late fusion of streams (name -> weight) as a run: seed k is the weighted mean of seed k's stored
+    per-video softmax scores of every stream (``evaluate.fuse_streams``), on the videos they share."""
+    seeds = sorted(set.intersection(*(set(load_stream(n, profile)["seeds"]) for n in weights)))
+    if not seeds:
+        raise ValueError(f"the streams {', '.join(weights)} share no seed index at {profile}: nothing to fuse")
+    per_seed = {}
+    for k in seeds:
+        f = fuse_streams([runs.load_video_scores(PAPER, n, profile, k) for n in weights], list(weights.values()))
+        per_seed[k] = {"run": " + ".join(weights), "seed_index": k, "video@1": f["video@1"], "video@5": f["video@5"],
+                       "num_test_videos": f["num_videos"], "test_video_ids": f["video_ids"],
+                       "video_correct": [int(c) for c in f["video_correct"]], "dropped_videos": f["dropped"]}
+    return runs.summarize_seeds(per_seed)
+
+
+def _weights_text(weights: dict[str, float]) -> str:
+    total = sum(weights.values())
+    return "softmax average: " + " + ".join(f"{w / total:.2g} {n}" for n, w in weights.items())
+
+
+def table_runs(table: str, profile: str) -> dict[str, dict]:
+    """Row name -> metrics of every trained row of ``table`` (table2 / table3): a stream or a fusion."""
+    out = {}
+    for r in spec()["tables"][table]["rows"]:
+        if "run" in r:
+            out[r["name"]] = load_stream(r["run"], profile)
+        elif "fuse" in r:
+            out[r["name"]] = fused_run(r["fuse"], profile)
+    return out
+
+
+def results_table(table: str, run_metrics: dict[str, dict]) -> pd.DataFrame:
+    """Paper vs ours for every row of ``table``: quoted rows marked reported, fusions with their weights,
+    the seed spread, seeds and final training accuracy of what we trained."""
+    rows = []
+    for r in spec()["tables"][table]["rows"]:
+        rec = {"name": r["name"], "paper_video@1": r.get("video1"), "reported": r.get("reported", False)}
+        if r["name"] in run_metrics:
+            rec["ours_video@1"] = 100 * run_metrics[r["name"]]["video@1"]
+        rec["note"] = "; ".join(x for x in (r.get("note"), _weights_text(r["fuse"]) if "fuse" in r else None) if x)
+        rows.append(rec)
+    df = report.compare_table(rows, ["video@1"])
+    ours = [run_metrics.get(n, {}) for n in df.index]
+    return report.add_columns(df, {"video@1 seed sd": [100 * m.get("video@1_std", np.nan) for m in ours],
+                                   "seeds": np.array([len(m.get("seeds", [])) or None for m in ours], dtype=object),
+                                   "train acc (ours)": [100 * m.get("train_acc", np.nan) for m in ours]}).round(1)
+
+
+def table_claims(table: str, run_metrics: dict[str, dict]) -> list[dict]:
+    """Every claim of ``table`` with its verdict; claims about quoted numbers only are listed as not testable."""
+    t = spec()["tables"][table]
+    out = []
+    for c in t.get("claims", []):
+        claim = report.Claim(c["id"], c["text"], c["kind"], c["a"], c.get("b"), margin=c.get("margin"))
+        out.append(report.evaluate_claim(claim, {n: runs.per_video(run_metrics[n]) for n in claim.rows}))
+    for c in t.get("reported_claims", []):
+        out.append(report.not_run(c["id"], c["text"], "it is about quoted numbers (reported, not trained here)"))
+    return out
+
+
+def lstm_settings_table(m: dict) -> pd.DataFrame:
+    """What the Composite LSTM was trained with at this profile, beside the spec (the code's settings)."""
+    paper = spec()["composite_lstm"]
+    s = m["settings"]
+    keys = ("image_net", "stride", "hidden", "reconstruct", "future", "window")
+    rows = {"paper (spec)": {k: paper.get(k, "") for k in keys}, "ours": {k: s.get(k, "") for k in keys}}
+    for phase in ("pretrain", "classifier"):
+        for k in ("epochs", "batch_size", "lr", "momentum", "clip"):
+            rows["paper (spec)"][f"{phase} {k}"] = paper[phase].get(k, "")
+            rows["ours"][f"{phase} {k}"] = s[phase].get(k, "")
+    windows = m["per_seed"][min(m["seeds"])].get("windows", {})
+    rows["ours"].update({f"{k} windows": v for k, v in windows.items()})
+    return pd.DataFrame(rows).T.astype(str)
+
+
+def lstm_curves(m: dict):
+    """The Composite LSTM per seed: composite pretraining loss (no labels) and the classifier's training accuracy."""
+    fig = report.new_figure((9, 3.2))
+    ax1, ax2 = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
+    for k, sm in sorted(m["per_seed"].items()):
+        pre, cls = sm["pretrain_history"], sm["history"]
+        ax1.plot([h["epoch"] for h in pre], [h["loss"] for h in pre], label=f"seed index {k}")
+        ax2.plot([h["epoch"] for h in cls], [100 * h["train_acc"] for h in cls], label=f"seed index {k}")
+    ax1.set(xlabel="epoch", ylabel="reconstruction + future loss", title="composite pretraining (unlabelled)")
+    ax2.set(xlabel="epoch", ylabel="train accuracy (%)", title="classifier (UCF101 split 1)")
+    ax1.legend(fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
+def bars(df: pd.DataFrame):
+    """Paper vs ours for the rows we trained (a quoted row has no bar of ours)."""
+    return report.paper_vs_ours_bars(df[df["note"] != report.REPORTED_ONLY], "video@1")
