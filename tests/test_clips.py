@@ -6,8 +6,11 @@ flat frames within +-1 grey level).
 """
 from __future__ import annotations
 
+import ast
 import logging
 import shutil
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -24,6 +27,7 @@ from replicate.data.clips import (
     collate_skip_none,
     probe_videos,
 )
+from replicate.data.flow import flow_path, save_flow
 from replicate.data.samples import VideoSample
 from replicate.data.video import VideoReadError, write_video
 
@@ -440,6 +444,38 @@ def test_frame_cache_dir_lets_the_next_dataset_load_instead_of_decode(video_dir,
     after = ClipDataset(sample, **kwargs)[0]["clip"]
     assert not torch.equal(before, after) and abs(float(after.mean()) - 200 / 255) < 0.02
 
+
+@pytest.mark.parametrize("stored", ["frame cache", "flow"])
+def test_decoding_threads_never_parse_array_headers_at_once(stored, video_dir, tmp_path, good, monkeypatch):
+    # CPython 3.11's ast converter shares one recursion counter between threads, and numpy parses every
+    # .npy header (an .npz member's too) with ast.literal_eval: two parses at once once failed CI with
+    # "SystemError: AST constructor recursion depth mismatch". A slow literal_eval makes any overlap seen.
+    kwargs = dict(clip_len=8, mode="test", num_clips=2, decode_size=(24, 32), cache_frames=True)
+    if stored == "flow":
+        for sample, length in zip(good, LENGTHS.values()):
+            save_flow(flow_path(sample.path, video_dir, tmp_path / "flow"), np.full((length - 1, H, W, 2), 128, np.uint8), "farneback")
+        kwargs["flow"] = (video_dir, tmp_path / "flow")
+    else:
+        kwargs["frame_cache_dir"] = tmp_path / "frames"
+        ClipDataset(good, **kwargs)
+    parsing, overlaps, guard = [], [], threading.Lock()
+    literal_eval = ast.literal_eval
+
+    def slow_literal_eval(text):
+        with guard:
+            parsing.append(threading.get_ident())
+            overlaps.append(len(parsing) > 1)
+        time.sleep(0.05)
+        try:
+            return literal_eval(text)
+        finally:
+            with guard:
+                parsing.remove(threading.get_ident())
+
+    monkeypatch.setattr(ast, "literal_eval", slow_literal_eval)
+    monkeypatch.setattr(clips_module.os, "cpu_count", lambda: len(good))
+    ClipDataset(good, **kwargs)
+    assert len(overlaps) >= len(good) and not any(overlaps)
 
 def test_cache_over_the_memory_limit_decodes_on_the_fly(good, caplog):
     with caplog.at_level(logging.WARNING, logger="replicate.data.clips"):

@@ -53,6 +53,14 @@ _CACHE_VERSION = 1
 
 ProbeResult = tuple[list[tuple[VideoSample, int]], list[tuple[VideoSample, str]]]
 
+# numpy parses every stored array's header with ast.literal_eval, and before 3.12 CPython keeps the
+# ast converter's recursion counter per interpreter, not per thread: two decoding threads parsing at
+# once can fail with "SystemError: AST constructor recursion depth mismatch" (python/cpython#106905;
+# it failed CI once). The threads of ClipDataset._cache_all_frames therefore open stored arrays one
+# at a time: a frame-cache entry's header under the lock and its read outside it; a flow file whole
+# (resizing outside), since numpy parses and inflates an .npz member in one call.
+_STORED_ARRAY_LOCK = threading.Lock()
+
 
 # --------------------------------------------------------------------------- probing
 
@@ -483,7 +491,9 @@ class ClipDataset(Dataset):
         path = self.frame_cache_dir / key[:2] / f"{key}.npy"
         if path.is_file():
             try:
-                return np.load(path)
+                with _STORED_ARRAY_LOCK:
+                    stored = np.load(path, mmap_mode="r")  # parses the header; the frames stay on disk
+                return np.array(stored)  # the read itself, outside the lock
             except (OSError, ValueError) as exc:  # damaged (disk full?): read the video again, below
                 log.warning("frame cache entry %s is unreadable (%s); decoding %s again", path, exc, source)
         frames = self._read_whole(video, size)
@@ -504,7 +514,8 @@ class ClipDataset(Dataset):
         sample = self.videos[video][0]
         path = self._flow_files[str(sample.path)]
         try:
-            fields = load_flow(path)
+            with _STORED_ARRAY_LOCK:  # numpy reads an .npz member's header and inflates it in one call
+                fields = load_flow(path)
         except (OSError, ValueError, KeyError, EOFError) as exc:
             raise VideoReadError(path, f"cannot read the optical flow ({str(exc).splitlines()[0][:200]})") from None
         return resize_flow(fields, size) if size != (-1, -1) else fields
