@@ -1,0 +1,193 @@
+"""feichtenhofer2016's networks: ResNet-50 streams, ST-ResNet, ST-ResNet* (replicate/models/st_resnet.py).
+
+The exact checks of the inventory (``../shared/papers/notes/feichtenhofer2016.md``): parameter counts,
+Table 1's receptive fields and output sizes, the 4 motion -> appearance edges and the direction of
+gradients, the temporal convs' init and the centre-chunk identity, sub-batch BatchNorm.
+"""
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from replicate.flops import count_params
+from replicate.models import create
+from replicate.models import st_resnet as S
+
+SMALL = dict(width=1 / 16)  # every channel count / 16: the checks below are about structure, not size
+
+
+def _meta(name, **kwargs):
+    with torch.device("meta"):
+        return create(name, **kwargs)
+
+
+@pytest.mark.parametrize("classes, appearance, motion, st_appearance, st_motion", [
+    (101, 23_714_981, 23_768_293, 29_285_541, 29_338_853),
+    (51, 23_612_531, 23_665_843, 29_183_091, 29_236_403),
+])
+def test_parameter_counts_are_the_inventory_s(classes, appearance, motion, st_appearance, st_motion):
+    assert count_params(_meta("resnet50", num_classes=1000)) == 25_557_032  # torchvision's resnet50 count
+    assert count_params(_meta("st_resnet50_appearance", num_classes=classes)) == appearance
+    assert count_params(_meta("st_resnet50_motion", num_classes=classes)) == motion  # + 64 x 17 x 7 x 7 in conv1
+    for name in ("st_resnet50", "st_resnet50_star"):  # the pool adds nothing; each temporal conv 3x its 1x1
+        st = _meta(name, num_classes=classes)
+        assert (count_params(st.appearance), count_params(st.motion)) == (st_appearance, st_motion)
+    # v1.5 moves a stride, not a weight
+    assert count_params(_meta("resnet50", num_classes=1000, stride_in_1x1=False)) == 25_557_032
+
+
+def test_spatial_receptive_fields_are_table_1_in_v1_and_torchvision_s_in_v1_5():
+    v1 = S.spatial_receptive_fields(_meta("st_resnet50_appearance"))
+    assert list(v1.values()) == [7, 11, 35, 99, 291, 483, 675]
+    assert list(v1) == ["conv1", "pool1", "conv2_x", "conv3_x", "conv4_x", "conv5_x", "pool5"]
+    v15 = S.spatial_receptive_fields(_meta("st_resnet50_appearance", stride_in_1x1=False))
+    assert list(v15.values()) == [7, 11, 35, 91, 267, 427, 619]
+
+
+def test_output_sizes_are_table_1_s():
+    st = _meta("st_resnet50_star")
+    shapes = {k: tuple(v.shape[2:]) for k, v in S.layer_outputs(st, torch.zeros(1, 23, 11, 224, 224, device="meta"), "motion").items()}
+    assert shapes == {"conv1": (11, 112, 112), "pool1": (11, 56, 56), "conv2_x": (11, 56, 56), "conv3_x": (11, 28, 28),
+                      "conv4_x": (11, 14, 14), "conv5_x": (11, 7, 7), "pool5": (4, 1, 1)}
+    # the temporal pool: 11 chunks -> 4, 25 -> 11, 5 -> 1 (section 3.3)
+    for chunks, pooled in ((11, 4), (25, 11), (5, 1)):
+        out = st.appearance.position_logits(torch.zeros(1, 3, chunks, 224, 224, device="meta"))
+        assert out.shape[2] == pooled
+
+
+@pytest.mark.parametrize("name, pool5", [("st_resnet50", 17), ("st_resnet50_star", 21)])
+def test_temporal_receptive_fields_by_perturbing_one_chunk(name, pool5):
+    torch.manual_seed(0)
+    st = create(name, num_classes=5, **SMALL).eval()
+    chunks, layers = 31, ["conv1", "conv2_x", "conv3_x", "conv4_x", "conv5_x", "pool5"]
+    base, delta = torch.randn(1, 23, chunks, 32, 32), torch.randn(1, 23, 1, 32, 32)
+
+    def run(t):
+        x = base.clone()
+        if t is not None:
+            x[:, :, t:t + 1] += delta
+        return {f"{s}.{k}": v for s in ("appearance", "motion") for k, v in S.layer_outputs(st, x, s).items()}
+
+    fields = S.temporal_receptive_fields(run, chunks, [f"{s}.{k}" for s in ("appearance", "motion") for k in layers])
+    for stream in ("appearance", "motion"):  # 5/9/13/17 chunks (Table 1); pool5 21, not the paper's 47
+        assert [fields[f"{stream}.{k}"] for k in layers] == [1, 5, 9, 13, 17, pool5]
+
+
+def test_exactly_four_motion_to_appearance_edges_and_none_back():
+    st = create("st_resnet50", num_classes=5, **SMALL)
+    edges = S.cross_stream_edges(st)
+    assert len(edges["motion_to_appearance"]) == 4
+    assert edges["appearance_depends_on"] == ["flow", "rgb"] and edges["motion_depends_on"] == ["flow"]
+    two_streams = S.cross_stream_edges(create("st_resnet50", num_classes=5, connections=(), **SMALL))
+    assert two_streams["motion_to_appearance"] == [] and two_streams["appearance_depends_on"] == ["rgb"]
+
+
+def test_the_appearance_loss_reaches_motion_weights_and_the_motion_loss_never_appearance_weights():
+    torch.manual_seed(0)
+    st = create("st_resnet50", num_classes=5, **SMALL)
+    x, y = torch.randn(2, 23, 5, 32, 32), torch.tensor([1, 3])
+    for loss_of, reached, untouched in ((0, "motion", None), (1, None, "appearance")):
+        st.zero_grad(set_to_none=True)
+        S.position_loss(st.stream_logits(x)[loss_of], y).backward()
+        if reached:  # every motion layer up to res5a (the last one that feeds appearance) gets a gradient
+            above = ("layer4.1.", "layer4.2.", "fc.")
+            params = dict(getattr(st, reached).named_parameters())
+            assert all(p.grad is not None and p.grad.abs().sum() > 0 for n, p in params.items() if not n.startswith(above))
+            assert all(p.grad is None for n, p in params.items() if n.startswith(above))
+        if untouched:
+            assert all(p.grad is None for p in getattr(st, untouched).parameters())
+
+
+def test_temporal_convs_start_as_the_2d_filter_over_three_and_the_centre_chunk_is_the_2d_net():
+    torch.manual_seed(0)
+    net2d = create("resnet50", num_classes=7, **SMALL).double().eval()
+    for m in net2d.modules():  # BN with statistics of its own, so eval mode is not the identity
+        if isinstance(m, nn.BatchNorm3d):
+            m.running_mean.uniform_(-0.2, 0.2)
+            m.running_var.uniform_(0.5, 1.5)
+            m.weight.data.uniform_(0.5, 1.5)
+            m.bias.data.uniform_(-0.2, 0.2)
+    stream = S.load_2d(create("st_resnet50_appearance", num_classes=7, temporal=True, **SMALL), net2d.state_dict(),
+                       skip_fc=False).double().eval()
+    conv = stream.layer3[1].conv1
+    assert conv.kernel_size == (3, 1, 1) and conv.padding == (1, 0, 0)
+    assert torch.equal(conv.weight[:, :, 0], conv.weight[:, :, 2]) and torch.equal(conv.weight[:, :, 1], conv.weight[:, :, 2])
+    assert torch.allclose(conv.weight.sum(2), net2d.layer3[1].conv1.weight[:, :, 0])
+    frame = torch.randn(2, 3, 1, 64, 64, dtype=torch.float64)
+    with torch.no_grad():
+        expected = net2d.position_logits(frame)[:, :, 0]
+        # zero temporal padding spreads a boundary effect 8 chunks in: with 17 identical chunks only the centre is exact
+        out = stream.position_logits(frame.expand(-1, -1, 17, -1, -1))
+        assert torch.allclose(out[:, :, 8], expected, atol=1e-10)
+        assert not torch.allclose(out[:, :, 7], expected, atol=1e-6)
+
+
+def test_st_resnet_from_the_two_streams_keeps_motion_and_changes_appearance():
+    torch.manual_seed(0)
+    a = create("st_resnet50_appearance", num_classes=5, **SMALL)
+    m = create("st_resnet50_motion", num_classes=5, **SMALL)
+    st = S.st_from_streams(create("st_resnet50", num_classes=5, **SMALL), a.state_dict(), m.state_dict()).eval()
+    a.eval(), m.eval()
+    frame = torch.randn(2, 23, 1, 48, 48)
+    with torch.no_grad():
+        st_a, st_m = st.stream_logits(frame.expand(-1, -1, 17, -1, -1))
+        assert torch.allclose(st_m[:, :, 8], m.position_logits(frame[:, 3:])[:, :, 0], atol=1e-5)
+        # the appearance stream now also sees relu(motion): ST-ResNet at init is not the two-stream net
+        assert not torch.allclose(st_a[:, :, 8], a.position_logits(frame[:, :3])[:, :, 0], atol=1e-3)
+
+
+def test_motion_conv1_is_the_rgb_mean_replicated_and_torchvision_weights_load_into_v1_5():
+    torchvision = pytest.importorskip("torchvision")
+    torch.manual_seed(0)
+    tv = torchvision.models.resnet50(num_classes=10).eval()
+    ours = S.load_2d(create("resnet50", num_classes=10, stride_in_1x1=False), tv.state_dict(), skip_fc=False).eval()
+    image = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        assert torch.allclose(ours(image), tv(image), atol=1e-4, rtol=1e-4)
+    motion = S.load_2d(create("st_resnet50_motion", num_classes=5), tv.state_dict())
+    mean = tv.conv1.weight.mean(1)
+    assert motion.conv1.weight.shape[1] == 20
+    assert all(torch.equal(motion.conv1.weight[:, c, 0], mean) for c in range(20))
+    with pytest.raises(ValueError, match="does not fit"):
+        S.load_2d(create("st_resnet50_motion", num_classes=5, width=0.5), tv.state_dict())
+
+
+def test_sub_batch_norm_normalises_each_group_alone_and_is_batch_norm_in_eval():
+    torch.manual_seed(0)
+    sub, plain = S.SubBatchNorm3d(4, sub_batch=2), nn.BatchNorm3d(4)
+    assert sub.state_dict().keys() == plain.state_dict().keys()
+    x = torch.randn(5, 4, 2, 3, 3) * 3 + 1
+    out = sub(x)
+    for part, got in zip(x.split(2), out.split(2)):
+        ref = nn.BatchNorm3d(4)(part)
+        assert torch.allclose(got, ref, atol=1e-5)
+    # the running statistics saw the three groups in turn, as three micro-batches would
+    ref = nn.BatchNorm3d(4)
+    for part in x.split(2):
+        ref(part)
+    assert torch.allclose(sub.running_mean, ref.running_mean) and torch.allclose(sub.running_var, ref.running_var)
+    sub.eval(), ref.eval()
+    assert torch.allclose(sub(x), ref(x))
+    net = create("st_resnet50", num_classes=3, sub_batch=4, **SMALL)
+    assert all(m.sub_batch == 4 for m in net.modules() if isinstance(m, nn.BatchNorm3d))
+
+
+def test_position_loss_sums_positions_and_averages_videos():
+    logits, y = torch.randn(3, 4, 5), torch.tensor([0, 2, 3])
+    manual = sum(nn.functional.cross_entropy(logits[:, :, t], y, reduction="sum") for t in range(5)) / 3
+    assert torch.allclose(S.position_loss(logits, y), manual)
+
+
+def test_images_are_one_chunk_and_flow_is_fed_in_the_code_s_byte_units():
+    torch.manual_seed(0)
+    net = create("resnet50", num_classes=3, **SMALL).eval()
+    image = torch.randn(2, 3, 32, 32)
+    assert torch.equal(net(image), net(image.unsqueeze(2)))
+    motion = create("st_resnet50_motion", num_classes=3, **SMALL).eval()
+    seen = []
+    motion.conv1.register_forward_hook(lambda _m, i, _o: seen.append(i[0]))
+    motion(torch.zeros(1, 20, 1, 32, 32))
+    assert torch.equal(seen[0], torch.full_like(seen[0], -0.5))  # 0 px -> byte 127.5 -> 127.5 - 128
+    with pytest.raises(ValueError, match="connections"):
+        create("st_resnet50", connections=("layer5",))
