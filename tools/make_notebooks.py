@@ -480,11 +480,146 @@ Markdown(mansimov2015.verdicts_markdown(claims))
 '''),
 ]
 
+# ----------------------------------------------------------------------------- feichtenhofer2016
+F_INTRO = """Feichtenhofer, Pinz, Wildes 2016, *Spatiotemporal Residual Networks for Video Action Recognition*. The
+networks are `replicate.models.st_resnet` (registry: `resnet50`, `st_resnet50_appearance`, `st_resnet50_motion`,
+`st_resnet50`, `st_resnet50_star`); the code facts the text leaves open are from the authors' MatConvNet code
+(the inventory `../shared/papers/notes/feichtenhofer2016.md`). Nothing here depends on training."""
+
+F_TABLE1 = [
+    ("md", f"""
+# feichtenhofer2016 Table 1: the ST-ResNet* architecture, output sizes and receptive fields
+
+{F_INTRO}
+
+Output sizes are measured with forward hooks on the full-size ST-ResNet* (11 chunks of 224x224, on PyTorch's
+`meta` device: shapes without arithmetic). Spatial receptive fields come from the built network's kernel sizes
+and strides: the paper's numbers need MSRA's ResNet-50 ("v1", stride 2 in the first 1x1 conv of conv3_1, conv4_1,
+conv5_1); torchvision's ResNet-50 ("v1.5", stride in the 3x3), whose ImageNet weights are the ones a `paper` user
+can load, gives the column beside it. Temporal receptive fields (in chunks, each `tau` frames apart) are found by
+changing one input chunk at a time and watching the centre unit of every layer group. The paper's pool5 entry,
+47 tau, cannot be derived: a max pool of window 5 (stride 2) on 17-chunk units sees 17 + 4 = 21 chunks.
+"""),
+    ("params", PARAMS),
+    ("code", '''
+from replicate.papers import feichtenhofer2016
+table = feichtenhofer2016.table1()
+feichtenhofer2016.write(table, "table1", profile)
+print("rows equal to the paper's:", int(table["match"].sum()), "of", len(table), "(pool5's temporal field: 21 chunks, not 47)")
+table
+'''),
+    ("md", """
+What the paper's sentences claim in frames, at `tau = 15`: a unit spanning `n` chunks sees `(n - 1) tau + 1` RGB
+frames (`(n - 1) tau + L` for flow, a chunk being L = 10 flow fields). The paper multiplies `n x tau` (255 for
+conv5_3, 705 for pool5 from its 47).
+"""),
+    ("code", '''
+spans = feichtenhofer2016.frame_spans(table)
+feichtenhofer2016.write(spans, "frame_spans", profile)
+spans
+'''),
+    ("md", """
+Parameters at full size (BN affine parameters included) and multiply-adds per chunk, against the inventory's
+arithmetic (the paper prints neither: its "34M" parameters match no ResNet-50 count, its "19.6 billion" FLOPs are
+VGG-19's). `FlopCounterMode` counts 2 FLOPs per multiply-add; the table halves it.
+"""),
+    ("code", '''
+parameters = feichtenhofer2016.parameter_table()
+feichtenhofer2016.write(parameters, "parameters", profile)
+parameters
+'''),
+    ("code", '''
+macs = feichtenhofer2016.macs_table()
+feichtenhofer2016.write(macs, "macs", profile)
+macs.round(3)
+'''),
+]
+
+F_FIGURE1 = [
+    ("md", f"""
+# feichtenhofer2016 Figure 1: motion -> appearance residual connections
+
+{F_INTRO}
+
+Section 3.1 and Figure 1: four connections from the motion to the appearance stream, "before the second residual
+unit at each spatial resolution", none the other way. The code adds the motion res{{k}}a output (after its ReLU)
+to the appearance res{{k}}a sum (before its ReLU) and feeds that only into the residual branch of appearance
+res{{k}}b. Below, the edges are counted on the traced graph of the network (every operation labelled with the
+inputs it depends on), gradients of each stream's loss are followed with autograd, and what the temporal convs
+and the connections compute at initialisation is checked in float64.
+"""),
+    ("params", PARAMS),
+    ("code", '''
+from replicate.papers import feichtenhofer2016
+connections = feichtenhofer2016.connections_table()
+feichtenhofer2016.write(connections, "figure1", profile)
+connections
+'''),
+    ("code", '''
+feichtenhofer2016.write_figure(feichtenhofer2016.figure1(connections), "figure1", profile)
+'''),
+    ("md", """
+At initialisation (eq. 5: each temporal 1x1x3 filter is the 1x1 filter over 3), a stream with temporal convs
+gives the 2D stream's scores at the centre of 17 identical chunks, exactly; zero temporal padding reaches 8 chunks
+in, so one chunk off the centre it differs. ST-ResNet built from the two trained streams keeps the motion
+stream's scores but not the appearance stream's: the appearance stream now also receives relu(motion), so
+ST-ResNet at initialisation is not the two-stream network (the difference is reported, on a small random net
+with random BN statistics).
+"""),
+    ("code", '''
+identities = feichtenhofer2016.init_identities()
+feichtenhofer2016.write(identities, "identities", profile)
+identities[["difference", "expected equal", "as expected"]]
+'''),
+]
+
+F_FIGURE2 = [
+    ("md", f"""
+# feichtenhofer2016 Figure 2: the conv5_x units of both streams
+
+{F_INTRO}
+
+Figure 2 draws conv5_1 .. conv5_3 of the two streams: the temporal 1x1x3 convs (2048 -> 512 and 512 -> 2048)
+in conv5_2 and the motion connection into conv5_2's residual branch only. The table is read off the full-size
+ST-ResNet (kernel in the paper's H x W x T order).
+"""),
+    ("params", PARAMS),
+    ("code", '''
+from replicate.papers import feichtenhofer2016
+units = feichtenhofer2016.figure2_table()
+feichtenhofer2016.write(units, "figure2", profile)
+units
+'''),
+]
+
+F_FIGURE3 = [
+    ("md", f"""
+# feichtenhofer2016 Figure 3: the temporal receptive field of a unit
+
+{F_INTRO}
+
+Figure 3 shows how far in time a conv5 unit and a pooled unit of ST-ResNet* see. The chunks below are the ones
+that change the centre unit when changed alone (measured on a small random ST-ResNet* over 31 chunks), placed on a
+frame axis at `tau = 15`, beside the 47 chunks the paper's Table 1 gives pool5.
+"""),
+    ("params", PARAMS),
+    ("code", '''
+from replicate.papers import feichtenhofer2016
+fields = feichtenhofer2016.measured_temporal_fields()
+feichtenhofer2016.write(feichtenhofer2016.pd.DataFrame(fields), "figure3", profile)
+feichtenhofer2016.pd.DataFrame(fields)
+'''),
+    ("code", '''
+feichtenhofer2016.write_figure(feichtenhofer2016.figure3(fields), "figure3", profile)
+'''),
+]
+
 NOTEBOOKS = {
     "tran2018": (("table1", TABLE1), ("table2", TABLE2), ("figure3", FIGURE3), ("figure4", FIGURE4),
                  ("figure5", FIGURE5), ("figure6", FIGURE6), ("table3", TABLE3), ("table4", TABLE4), ("table5", TABLE5)),
     "mansimov2015": (("figure1", M_FIGURE1), ("table1", M_TABLE1), ("figure2", M_FIGURE2), ("table2", M_TABLE2),
                      ("table3", M_TABLE3)),
+    "feichtenhofer2016": (("table1", F_TABLE1), ("figure1", F_FIGURE1), ("figure2", F_FIGURE2), ("figure3", F_FIGURE3)),
 }
 
 

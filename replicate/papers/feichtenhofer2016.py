@@ -1,0 +1,285 @@
+"""feichtenhofer2016 (ST-ResNet): the logic behind its notebooks, so the notebooks stay thin.
+
+Every number shown next to ours comes from ``feichtenhofer2016.yaml`` (the paper spec, with the
+inventory's arithmetic where the paper prints nothing); every number of ours is measured on a network
+of ``replicate.models.st_resnet``: built sizes and strides, perturbation of single chunks, the traced
+graph, autograd, ``FlopCounterMode``. Nothing here depends on training.
+"""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pandas as pd
+import torch
+
+from .. import report, runs
+from ..flops import count_flops, count_params
+from ..models import create
+from ..models import st_resnet as S
+
+PAPER = "feichtenhofer2016"
+#: a small width for the checks that run real numbers (structure does not depend on width)
+CHECK_WIDTH = 1 / 16
+
+write = functools.partial(report.write_results, PAPER)
+write_figure = functools.partial(report.save_figure, PAPER)
+
+
+def spec() -> dict:
+    return runs.load_spec(PAPER)
+
+
+def _t1() -> dict:
+    return spec()["tables"]["table1"]
+
+
+# ----------------------------------------------------------------------------- Table 1
+def measured_temporal_fields(name: str = "st_resnet50_star", chunks: int = 31, size: int = 32,
+                             seed: int = 0) -> dict[str, dict[str, int]]:
+    """Temporal receptive field (chunks) of the centre unit of every layer group, per stream, found by
+    changing one input chunk at a time (:func:`st_resnet.temporal_receptive_fields`) on a small random net."""
+    torch.manual_seed(seed)
+    st = create(name, num_classes=5, width=CHECK_WIDTH).eval()
+    base, delta = torch.randn(1, 23, chunks, size, size), torch.randn(1, 23, 1, size, size)
+    layers = _t1()["layers"]
+
+    def run(t):
+        x = base.clone()
+        if t is not None:
+            x[:, :, t:t + 1] += delta
+        return {f"{s}.{k}": v for s in ("appearance", "motion") for k, v in S.layer_outputs(st, x, s).items()}
+
+    fields = S.temporal_receptive_fields(run, chunks, [f"{s}.{k}" for s in ("appearance", "motion") for k in layers])
+    return {s: {k: fields[f"{s}.{k}"] for k in layers} for s in ("appearance", "motion")}
+
+
+def table1() -> pd.DataFrame:
+    """Table 1, paper vs ours per layer group: output size (ST-ResNet* at 11 chunks of 224^2, measured on the
+    full-size net on the meta device), spatial receptive field (v1, and torchvision's v1.5 beside it) and
+    temporal receptive field (chunks, by perturbation; the same in both streams)."""
+    t = _t1()
+    with torch.device("meta"):
+        st = create("st_resnet50_star", num_classes=101)
+        v15 = create("st_resnet50_appearance", num_classes=101, stride_in_1x1=False)
+    outs = S.layer_outputs(st, torch.zeros(1, 23, t["chunks"], t["input_size"], t["input_size"], device="meta"), "appearance")
+    spatial = S.spatial_receptive_fields(st.appearance, t["input_size"])
+    spatial15 = S.spatial_receptive_fields(v15, t["input_size"])
+    temporal = measured_temporal_fields()
+    rows = []
+    for layer in t["layers"]:
+        side, chunks = t["output"][layer]
+        shape = tuple(outs[layer].shape)
+        ours_out = f"{shape[3]}x{shape[4]}x{shape[2]}"
+        same_streams = temporal["appearance"][layer] == temporal["motion"][layer]
+        rows.append({
+            "layer": layer,
+            "paper output": f"{side}x{side}x{chunks}", "ours output": ours_out,
+            "paper spatial RF": t["spatial_field"][layer], "ours spatial RF (v1)": spatial[layer],
+            "torchvision v1.5 RF": spatial15[layer],
+            "paper temporal RF (tau)": t["temporal_field"][layer],
+            "ours temporal RF (chunks)": temporal["appearance"][layer] if same_streams else np.nan,
+            "match": (ours_out == f"{side}x{side}x{chunks}" and spatial[layer] == t["spatial_field"][layer]
+                      and temporal["appearance"][layer] == t["temporal_field"][layer] and same_streams),
+        })
+    return pd.DataFrame(rows).set_index("layer")
+
+
+def frame_spans(table: pd.DataFrame) -> pd.DataFrame:
+    """Frames a unit sees at tau = 15: ``(n - 1) tau + 1`` RGB frames, ``(n - 1) tau + L`` for flow (a chunk is
+    L = 10 fields), for the paper's chunk counts and ours, beside the paper's sentences (255 and 705 frames)."""
+    t = _t1()
+    tau, fields = t["tau"], t["flow_fields"]
+    rows = []
+    for layer, claimed in t["frames_claimed"].items():
+        for source, n in (("paper", t["temporal_field"][layer]), ("ours", int(table.loc[layer, "ours temporal RF (chunks)"]))):
+            rows.append({"layer": layer, "chunks from": source, "chunks": n, "paper says (frames)": claimed,
+                         "n x tau": n * tau, "RGB frames (n-1) tau + 1": (n - 1) * tau + 1,
+                         "flow frames (n-1) tau + L": (n - 1) * tau + fields})
+    return pd.DataFrame(rows).set_index(["layer", "chunks from"])
+
+
+def parameter_table() -> pd.DataFrame:
+    """Every network at full size: our parameter count vs the inventory's arithmetic."""
+    nets = {
+        "resnet50 (ImageNet, 1000 classes)": ("resnet50", 1000, None),
+        "appearance stream (101)": ("st_resnet50_appearance", 101, None),
+        "motion stream (101)": ("st_resnet50_motion", 101, None),
+        "ST-ResNet appearance stream (101)": ("st_resnet50", 101, "appearance"),
+        "ST-ResNet motion stream (101)": ("st_resnet50", 101, "motion"),
+        "appearance stream (51)": ("st_resnet50_appearance", 51, None),
+        "motion stream (51)": ("st_resnet50_motion", 51, None),
+        "ST-ResNet appearance stream (51)": ("st_resnet50", 51, "appearance"),
+        "ST-ResNet motion stream (51)": ("st_resnet50", 51, "motion"),
+    }
+    paper = _t1()["params"]
+    rows = []
+    for label, (name, classes, stream) in nets.items():
+        with torch.device("meta"):
+            net = create(name, num_classes=classes)
+        ours = count_params(getattr(net, stream) if stream else net)
+        rows.append({"network": label, "model": name, "paper params": paper[label], "ours params": ours,
+                     "match": ours == paper[label]})
+    return pd.DataFrame(rows).set_index("network")
+
+
+def macs_table() -> pd.DataFrame:
+    """Multiply-adds per chunk at 224^2 (``FlopCounterMode`` / 2, 1000 classes) vs the inventory's arithmetic."""
+    size = _t1()["input_size"]
+
+    def gmacs(name: str, channels: int, chunks: int = 1, **kwargs) -> float:
+        with torch.device("meta"):
+            net = create(name, num_classes=1000, **kwargs)
+        return count_flops(net, (channels, chunks, size, size)) / 2 / chunks / 1e9
+
+    v1 = gmacs("st_resnet50_appearance", 3)
+    ours = {"ResNet-50 v1 (appearance stream)": v1,
+            "ResNet-50 v1.5 (torchvision)": gmacs("st_resnet50_appearance", 3, stride_in_1x1=False),
+            "8 temporal convs of one stream": gmacs("st_resnet50_appearance", 3, 5, temporal=True) - v1,
+            "motion conv1 (20 vs 3 channels)": gmacs("st_resnet50_motion", 20) - v1}
+    paper = _t1()["gmacs"]
+    return pd.DataFrame([{"what": k, "paper GMACs": paper[k], "ours GMACs": v, "match": abs(v - paper[k]) < 5e-4}
+                         for k, v in ours.items()]).set_index("what")
+
+
+# ----------------------------------------------------------------------------- Figure 1
+def connections_table() -> pd.DataFrame:
+    """The cross-stream data flow of ST-ResNet, from its traced graph, and the direction gradients take
+    (autograd on a small random net): the 4 motion -> appearance edges, and none back."""
+    torch.manual_seed(0)
+    st = create("st_resnet50", num_classes=5, width=CHECK_WIDTH)
+    graph = S.cross_stream_edges(st)
+    x, y = torch.randn(2, 23, 5, 32, 32), torch.tensor([1, 3])
+    reach = {}
+    for k, (loss_of, other) in enumerate((("appearance", "motion"), ("motion", "appearance"))):
+        st.zero_grad(set_to_none=True)
+        S.position_loss(st.stream_logits(x)[k], y).backward()
+        params = list(getattr(st, other).parameters())
+        reach[loss_of] = sum(p.grad is not None and bool(p.grad.abs().sum() > 0) for p in params), len(params)
+    rows = [
+        {"check": "motion -> appearance edges (traced graph)", "paper": 4, "ours": len(graph["motion_to_appearance"])},
+        {"check": "appearance -> motion edges: inputs the motion scores depend on", "paper": "flow",
+         "ours": ", ".join(graph["motion_depends_on"])},
+        {"check": "inputs the appearance scores depend on", "paper": "flow, rgb", "ours": ", ".join(graph["appearance_depends_on"])},
+        {"check": "motion tensors with a gradient from the appearance loss", "paper": "all up to res5a (not res5b, res5c, fc)",
+         "ours": f"{reach['appearance'][0]} of {reach['appearance'][1]}"},
+        {"check": "appearance tensors with a gradient from the motion loss", "paper": 0,
+         "ours": f"{reach['motion'][0]} of {reach['motion'][1]}"},
+    ]
+    return pd.DataFrame(rows).set_index("check")
+
+
+@torch.no_grad()
+def init_identities(seed: int = 0, size: int = 64) -> pd.DataFrame:
+    """What the temporal convs and the connections do at initialisation (float64, BN in eval mode with random
+    statistics): a stream with temporal convs only, from 2D weights, gives the 2D net's scores at the centre
+    of 17 identical chunks (zero padding reaches 8 chunks in, so not one chunk earlier); ST-ResNet initialised
+    from the two streams keeps the motion stream's scores but not the appearance stream's (it now also
+    receives relu(motion)): ST-ResNet at init is not the two-stream net."""
+    torch.manual_seed(seed)
+
+    def randomised(net):
+        for m in net.modules():
+            if isinstance(m, torch.nn.BatchNorm3d):
+                m.running_mean.uniform_(-0.2, 0.2)
+                m.running_var.uniform_(0.5, 1.5)
+        return net.double().eval()
+
+    a2d = randomised(create("st_resnet50_appearance", num_classes=5, width=CHECK_WIDTH))
+    m2d = randomised(create("st_resnet50_motion", num_classes=5, width=CHECK_WIDTH))
+    # float64 nets before loading: load_state_dict copies into the target's dtype
+    a_t = S.load_2d(create("st_resnet50_appearance", num_classes=5, width=CHECK_WIDTH, temporal=True).double(),
+                    a2d.state_dict(), skip_fc=False).eval()
+    st = S.st_from_streams(create("st_resnet50", num_classes=5, width=CHECK_WIDTH).double(), a2d.state_dict(),
+                           m2d.state_dict()).eval()
+    frame = torch.randn(2, 23, 1, size, size, dtype=torch.float64)
+    clip = frame.expand(-1, -1, 17, -1, -1)
+    a_ref, m_ref = a2d.position_logits(frame[:, :3])[:, :, 0], m2d.position_logits(frame[:, 3:])[:, :, 0]
+    a_out = a_t.position_logits(clip[:, :3])
+    st_a, st_m = st.stream_logits(clip)
+    rows = [
+        ("appearance + temporal convs, centre chunk (9 of 17) vs the 2D stream", (a_out[:, :, 8] - a_ref).abs().max(), True),
+        ("appearance + temporal convs, chunk 8 of 17 vs the 2D stream", (a_out[:, :, 7] - a_ref).abs().max(), False),
+        ("ST-ResNet motion stream, centre chunk vs the motion stream", (st_m[:, :, 8] - m_ref).abs().max(), True),
+        ("ST-ResNet appearance stream, centre chunk vs the appearance stream", (st_a[:, :, 8] - a_ref).abs().max(), False),
+    ]
+    return pd.DataFrame([{"check": c, "max abs difference": float(d),
+                          # what the notebook shows: a bound below 1e-9 (rounding differs between CPUs), else 3 digits
+                          "difference": "< 1e-9" if float(d) < 1e-9 else f"{float(d):.3g}", "expected equal": e,
+                          "as expected": (float(d) < 1e-9) == e} for c, d, e in rows]).set_index("check")
+
+
+def figure1(table: pd.DataFrame):
+    """Figure 1 redrawn from the measured graph: the two streams' stages and the motion -> appearance edges."""
+    edges = int(table.loc["motion -> appearance edges (traced graph)", "ours"])
+    fig = report.new_figure((9, 3.2))
+    ax = fig.add_subplot(1, 1, 1)
+    stages = ["conv1", "conv2_x", "conv3_x", "conv4_x", "conv5_x", "pool5 / fc"]
+    for row, (stream, colour) in enumerate((("motion", "#c0504d"), ("appearance", "#4f81bd"))):
+        for i, name in enumerate(stages):
+            ax.add_patch(_box(i * 1.6, row * 2.0, colour))
+            ax.text(i * 1.6 + 0.6, row * 2.0 + 0.35, name, ha="center", va="center", fontsize=8, color="white")
+            if i:
+                ax.annotate("", (i * 1.6, row * 2.0 + 0.35), ((i - 1) * 1.6 + 1.2, row * 2.0 + 0.35),
+                            arrowprops=dict(arrowstyle="->", color="black", lw=0.8))
+        ax.text(-0.2, row * 2.0 + 0.35, stream, ha="right", va="center", fontsize=9)
+    for k in range(edges):  # into the second unit of stages 2..5 ("before the second residual unit")
+        x = (k + 1) * 1.6 + 0.75
+        ax.annotate("", (x, 2.0), (x, 0.7), arrowprops=dict(arrowstyle="->", color="#9bbb59", lw=2))
+        ax.text(x + 0.08, 1.35, "+", color="#9bbb59", fontsize=12, va="center")
+    ax.set_xlim(-1.5, 6 * 1.6)
+    ax.set_ylim(-0.4, 3.0)
+    ax.axis("off")
+    ax.set_title(f"{edges} motion -> appearance residual connections (measured on the traced graph), none back")
+    fig.tight_layout()
+    return fig
+
+
+def _box(x: float, y: float, colour: str):
+    from matplotlib.patches import FancyBboxPatch
+
+    return FancyBboxPatch((x, y), 1.2, 0.7, boxstyle="round,pad=0.02", color=colour)
+
+
+# ----------------------------------------------------------------------------- Figure 2
+def figure2_table() -> pd.DataFrame:
+    """Figure 2's conv5_1 .. conv5_3 of both streams, read off the full-size ST-ResNet: every conv's kernel
+    (H x W x T, the paper's order) and channels, and which residual branch receives the motion stream."""
+    with torch.device("meta"):
+        st = create("st_resnet50", num_classes=101)
+    rows = []
+    for stream in ("appearance", "motion"):
+        for b, block in enumerate(getattr(st, stream).layer4):
+            for conv_name in ("conv1", "conv2", "conv3"):
+                conv = getattr(block, conv_name)
+                t, h, w = conv.kernel_size
+                rows.append({"stream": stream, "unit": f"conv5_{b + 1}", "conv": conv_name,
+                             "kernel (HxWxT)": f"{h}x{w}x{t}", "channels": f"{conv.in_channels} -> {conv.out_channels}",
+                             "receives motion": stream == "appearance" and b == S.SECOND_BLOCK and conv_name == "conv1"
+                             and "layer4" in st.connections})
+    return pd.DataFrame(rows).set_index(["stream", "unit", "conv"])
+
+
+# ----------------------------------------------------------------------------- Figure 3
+def figure3(fields: dict[str, dict[str, int]]):
+    """Figure 3: the input chunks that reach the centre unit of conv5_x (17) and of the pooled features (21),
+    against the paper's 47, at tau = 15 on a frame axis."""
+    t = _t1()
+    tau = t["tau"]
+    fig = report.new_figure((9, 2.8))
+    ax = fig.add_subplot(1, 1, 1)
+    rows = [("conv5_x (ours)", fields["appearance"]["conv5_x"], "#4f81bd"), ("pool5 (ours)", fields["appearance"]["pool5"], "#9bbb59"),
+            ("pool5 (paper's 47)", t["temporal_field"]["pool5"], "#c0504d")]
+    for y, (label, n, colour) in enumerate(rows):
+        centre = 0
+        chunks = np.arange(n) - (n - 1) / 2
+        ax.scatter(centre + chunks * tau, np.full(n, y), s=12, color=colour)
+        ax.text(-(n - 1) / 2 * tau - 12, y, f"{label}: {n} chunks, {(n - 1) * tau + 1} frames", ha="right", va="center",
+                fontsize=8)
+    ax.set_yticks([])
+    ax.set_xlabel(f"frame offset from the unit's centre chunk (tau = {tau})")
+    ax.set_xlim(-750, 380)
+    ax.set_ylim(-0.6, len(rows) - 0.4)
+    ax.set_title("temporal receptive field of one unit (chunks found by perturbing one input chunk at a time)")
+    fig.tight_layout()
+    return fig
