@@ -13,6 +13,7 @@ from torch import nn
 from replicate.flops import count_params
 from replicate.models import create
 from replicate.models import st_resnet as S
+from replicate.papers import feichtenhofer2016
 
 SMALL = dict(width=1 / 16)  # every channel count / 16: the checks below are about structure, not size
 
@@ -58,29 +59,47 @@ def test_output_sizes_are_table_1_s():
 
 @pytest.mark.parametrize("name, pool5", [("st_resnet50", 17), ("st_resnet50_star", 21)])
 def test_temporal_receptive_fields_by_perturbing_one_chunk(name, pool5):
-    torch.manual_seed(0)
-    st = create(name, num_classes=5, **SMALL).eval()
-    chunks, layers = 31, ["conv1", "conv2_x", "conv3_x", "conv4_x", "conv5_x", "pool5"]
-    base, delta = torch.randn(1, 23, chunks, 32, 32), torch.randn(1, 23, 1, 32, 32)
-
-    def run(t):
-        x = base.clone()
-        if t is not None:
-            x[:, :, t:t + 1] += delta
-        return {f"{s}.{k}": v for s in ("appearance", "motion") for k, v in S.layer_outputs(st, x, s).items()}
-
-    fields = S.temporal_receptive_fields(run, chunks, [f"{s}.{k}" for s in ("appearance", "motion") for k in layers])
+    fields = feichtenhofer2016.measured_temporal_fields(name)  # a small random net, one input chunk changed at a time
     for stream in ("appearance", "motion"):  # 5/9/13/17 chunks (Table 1); pool5 21, not the paper's 47
-        assert [fields[f"{stream}.{k}"] for k in layers] == [1, 5, 9, 13, 17, pool5]
+        assert list(fields[stream].values()) == [1, 1, 5, 9, 13, 17, pool5]
+    assert list(fields["motion"]) == ["conv1", "pool1", "conv2_x", "conv3_x", "conv4_x", "conv5_x", "pool5"]
 
 
 def test_exactly_four_motion_to_appearance_edges_and_none_back():
     st = create("st_resnet50", num_classes=5, **SMALL)
     edges = S.cross_stream_edges(st)
-    assert len(edges["motion_to_appearance"]) == 4
+    # from the output of motion res{k}a (a module's output: after its ReLU) into appearance res{k}b's branch only
+    assert [(e["from"], e["into"]) for e in edges["motion_to_appearance"]] == [
+        (f"motion.layer{k}.0", [f"appearance.layer{k}.1.conv1"]) for k in range(1, 5)]
     assert edges["appearance_depends_on"] == ["flow", "rgb"] and edges["motion_depends_on"] == ["flow"]
     two_streams = S.cross_stream_edges(create("st_resnet50", num_classes=5, connections=(), **SMALL))
     assert two_streams["motion_to_appearance"] == [] and two_streams["appearance_depends_on"] == ["rgb"]
+
+
+def test_each_connection_computes_x_b_as_relu_a_plus_f_of_a_plus_relu_m():
+    # DESIGN / the code: x_b = relu(a) + F(a + relu(m)), a the appearance res{k}a sum before its ReLU, m the
+    # motion res{k}a sum; then the unit's ReLU. Recomputed here from the units' parts, not from STResNet.streams.
+    torch.manual_seed(0)
+    st = create("st_resnet50", num_classes=5, **SMALL).double().eval()
+    x = torch.randn(2, 23, 5, 32, 32, dtype=torch.float64)
+    relu = torch.relu
+
+    def unit_sum(block, inp):
+        return block.residual(inp) + (inp if block.downsample is None else block.downsample(inp))
+
+    with torch.no_grad():
+        a, m = st.appearance.stem(x[:, :3]), st.motion.stem(x[:, 3:])
+        for name in S.STAGES:
+            stage_a, stage_m = getattr(st.appearance, name), getattr(st.motion, name)
+            a_pre, m = unit_sum(stage_a[0], a), relu(unit_sum(stage_m[0], m))
+            a = relu(relu(a_pre) + stage_a[1].residual(a_pre + m))
+            m = stage_m[1](m)
+            for block_a, block_m in zip(stage_a[2:], stage_m[2:]):
+                a, m = block_a(a), block_m(m)
+        got_a, got_m = st.stream_logits(x)
+        assert torch.allclose(got_a, st.appearance.head(a), atol=1e-12)
+        assert torch.allclose(got_m, st.motion.head(m), atol=1e-12)
+        assert torch.allclose(st(x[:, :, :1, :, :]), st(x[:, :, 0]))  # a 4D input is one chunk
 
 
 def test_the_appearance_loss_reaches_motion_weights_and_the_motion_loss_never_appearance_weights():
@@ -151,26 +170,37 @@ def test_motion_conv1_is_the_rgb_mean_replicated_and_torchvision_weights_load_in
     assert all(torch.equal(motion.conv1.weight[:, c, 0], mean) for c in range(20))
     with pytest.raises(ValueError, match="does not fit"):
         S.load_2d(create("st_resnet50_motion", num_classes=5, width=0.5), tv.state_dict())
+    with pytest.raises(ValueError, match="does not fit"):  # only RGB filters are averaged into flow ones
+        S.load_2d(create("st_resnet50_appearance", num_classes=5), motion.state_dict())
 
 
 def test_sub_batch_norm_normalises_each_group_alone_and_is_batch_norm_in_eval():
     torch.manual_seed(0)
     sub, plain = S.SubBatchNorm3d(4, sub_batch=2), nn.BatchNorm3d(4)
     assert sub.state_dict().keys() == plain.state_dict().keys()
-    x = torch.randn(5, 4, 2, 3, 3) * 3 + 1
+    x = torch.randn(7, 4, 2, 3, 3) * 3 + 1
     out = sub(x)
-    for part, got in zip(x.split(2), out.split(2)):
+    groups = (2, 2, 3)  # the odd sample joins the last group: no statistic of one sample
+    for part, got in zip(x.split(groups), out.split(groups)):
         ref = nn.BatchNorm3d(4)(part)
         assert torch.allclose(got, ref, atol=1e-5)
     # the running statistics saw the three groups in turn, as three micro-batches would
     ref = nn.BatchNorm3d(4)
-    for part in x.split(2):
+    for part in x.split(groups):
         ref(part)
     assert torch.allclose(sub.running_mean, ref.running_mean) and torch.allclose(sub.running_var, ref.running_var)
     sub.eval(), ref.eval()
     assert torch.allclose(sub(x), ref(x))
     net = create("st_resnet50", num_classes=3, sub_batch=4, **SMALL)
     assert all(m.sub_batch == 4 for m in net.modules() if isinstance(m, nn.BatchNorm3d))
+
+
+def test_heads_as_the_code_has_them():
+    motion, appearance = create("st_resnet50_motion", num_classes=101), create("st_resnet50_appearance", num_classes=101)
+    assert isinstance(motion.dropout, nn.Dropout) and motion.dropout.p == 0.8  # before the motion fc (code)
+    assert isinstance(appearance.dropout, nn.Identity)  # section 3.3: dropout hurt the appearance stream
+    for net in (motion, appearance):  # fc: 0.01 * randn, zero bias (code)
+        assert abs(net.fc.weight.std().item() - 0.01) < 1e-3 and not net.fc.bias.any()
 
 
 def test_position_loss_sums_positions_and_averages_videos():

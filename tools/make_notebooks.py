@@ -510,8 +510,8 @@ table
 '''),
     ("md", """
 What the paper's sentences claim in frames, at `tau = 15`: a unit spanning `n` chunks sees `(n - 1) tau + 1` RGB
-frames (`(n - 1) tau + L` for flow, a chunk being L = 10 flow fields). The paper multiplies `n x tau` (255 for
-conv5_3, 705 for pool5 from its 47).
+frames (`(n - 1) tau + L + 1` for flow: a chunk is L = 10 flow fields, which span 11 frames). The paper multiplies
+`n x tau` (255 for conv5_3, 705 for pool5 from its 47).
 """),
     ("code", '''
 spans = feichtenhofer2016.frame_spans(table)
@@ -520,8 +520,10 @@ spans
 '''),
     ("md", """
 Parameters at full size (BN affine parameters included) and multiply-adds per chunk, against the inventory's
-arithmetic (the paper prints neither: its "34M" parameters match no ResNet-50 count, its "19.6 billion" FLOPs are
-VGG-19's). `FlopCounterMode` counts 2 FLOPs per multiply-add; the table halves it.
+arithmetic. The paper prints one count of each for ResNet-50: "34M" parameters, which match no ResNet-50 count
+(25.6M with the ImageNet classifier), and "3.8 billion multiply-add FLOPs", which our v1 count confirms (its
+VGG-16 figure beside it, 19.6 billion, is VGG-19's; VGG-16 has 15.5). `FlopCounterMode` counts 2 FLOPs per
+multiply-add; the table halves it.
 """),
     ("code", '''
 parameters = feichtenhofer2016.parameter_table()
@@ -531,7 +533,7 @@ parameters
     ("code", '''
 macs = feichtenhofer2016.macs_table()
 feichtenhofer2016.write(macs, "macs", profile)
-macs.round(3)
+macs.round(1)
 '''),
 ]
 
@@ -544,19 +546,19 @@ F_FIGURE1 = [
 Section 3.1 and Figure 1: four connections from the motion to the appearance stream, "before the second residual
 unit at each spatial resolution", none the other way. The code adds the motion res{{k}}a output (after its ReLU)
 to the appearance res{{k}}a sum (before its ReLU) and feeds that only into the residual branch of appearance
-res{{k}}b. Below, the edges are counted on the traced graph of the network (every operation labelled with the
-inputs it depends on), gradients of each stream's loss are followed with autograd, and what the temporal convs
+res{{k}}b. Below, the edges are found on the traced graph of the network (every operation labelled with the
+inputs it depends on; each edge with the module its motion operand comes from and the conv it feeds), gradients of each stream's loss are followed with autograd, and what the temporal convs
 and the connections compute at initialisation is checked in float64.
 """),
     ("params", PARAMS),
     ("code", '''
 from replicate.papers import feichtenhofer2016
-connections = feichtenhofer2016.connections_table()
+connections, graph = feichtenhofer2016.connections_table()
 feichtenhofer2016.write(connections, "figure1", profile)
 connections
 '''),
     ("code", '''
-feichtenhofer2016.write_figure(feichtenhofer2016.figure1(connections), "figure1", profile)
+feichtenhofer2016.write_figure(feichtenhofer2016.figure1(graph), "figure1", profile)
 '''),
     ("md", """
 At initialisation (eq. 5: each temporal 1x1x3 filter is the 1x1 filter over 3), a stream with temporal convs
@@ -581,7 +583,8 @@ F_FIGURE2 = [
 
 Figure 2 draws conv5_1 .. conv5_3 of the two streams: the temporal 1x1x3 convs (2048 -> 512 and 512 -> 2048)
 in conv5_2 and the motion connection into conv5_2's residual branch only. The table is read off the full-size
-ST-ResNet (kernel in the paper's H x W x T order).
+ST-ResNet (kernel in the paper's H x W x T order); "receives motion" marks the conv that the traced graph's motion
+edge feeds.
 """),
     ("params", PARAMS),
     ("code", '''

@@ -41,6 +41,13 @@ appearance first: ``(N, 3 + 2 * flow_fields, T, H, W)``; :meth:`STResNet.stream_
 streams' position logits (each stream has its own loss), ``forward`` their average (the paper fuses
 streams by averaging non-softmaxed scores).
 
+Flow enters conv1 in the code's units: bytes minus 128 (``6.375 u - 0.5`` for ``u`` pixels), the scale the
+MSRA/MatConvNet ImageNet filters of its motion conv1 were trained for (0..255 inputs minus a mean).
+torchvision's ImageNet weights expect inputs about 58x smaller (``(x / 255 - mean) / std``): after their conv1
+an eval-mode BatchNorm with ImageNet statistics would see far larger values than it was trained on; in
+training mode the BatchNorm after the bias-free conv1 normalises the scale away. A ``paper`` user starting from
+torchvision's weights fine-tunes in training mode, as the paper does, so the scale is kept (stated, not tuned).
+
 ``sub_batch`` turns every BatchNorm into :class:`SubBatchNorm3d`: statistics over groups of that many
 samples (Table 2's "BN batch": 8 appearance, 86 motion, 4 for ST-ResNet), as the code's micro-batches
 with accumulated gradients compute them. Width scaling as everywhere: ``scale_width`` on 64/128/256/512.
@@ -79,8 +86,8 @@ MOTION_DROPOUT = 0.8
 
 
 class SubBatchNorm3d(nn.BatchNorm3d):
-    """BatchNorm whose training statistics are taken over groups of ``sub_batch`` samples (the last group
-    may be smaller), each group normalised by its own mean and variance and each updating the running
+    """BatchNorm whose training statistics are taken over groups of ``sub_batch`` samples (a remainder joins
+    the last group), each group normalised by its own mean and variance and each updating the running
     statistics in turn: what running those groups as separate micro-batches does (ghost batch norm).
     In eval mode, or with ``sub_batch=None``, it is a plain ``BatchNorm3d`` (same state dict)."""
 
@@ -91,9 +98,12 @@ class SubBatchNorm3d(nn.BatchNorm3d):
         self.sub_batch = sub_batch
 
     def forward(self, x: Tensor) -> Tensor:
-        if not self.training or self.sub_batch is None or x.shape[0] <= self.sub_batch:
+        n, g = x.shape[0], self.sub_batch
+        if not self.training or g is None or n < 2 * g:
             return super().forward(x)
-        return torch.cat([super(SubBatchNorm3d, self).forward(part) for part in x.split(self.sub_batch)])
+        # a short last group (an epoch's last batch) joins the one before it: never a statistic of one sample
+        sizes = [g] * (n // g - 1) + [g + n % g]
+        return torch.cat([super(SubBatchNorm3d, self).forward(part) for part in x.split(sizes)])
 
     def extra_repr(self) -> str:
         return f"{super().extra_repr()}, sub_batch={self.sub_batch}"
@@ -132,7 +142,7 @@ class Bottleneck(nn.Module):
         """The sum before the unit's last ReLU; ``branch_input`` (ST-ResNet) replaces ``x`` in the
         residual branch only, the identity path keeps ``x``."""
         identity = x if self.downsample is None else self.downsample(x)
-        # not in place: under a cross-stream connection, autograd needs both summands intact
+        # a new tensor, never modified in place: ST-ResNet reuses this sum for the next unit's branch input
         return self.residual(x if branch_input is None else branch_input) + identity
 
     def forward(self, x: Tensor, branch_input: Tensor | None = None) -> Tensor:
@@ -254,7 +264,10 @@ class STResNet(nn.Module):
         return self.appearance.head(a), self.motion.head(m)
 
     def stream_logits(self, x: Tensor) -> tuple[Tensor, Tensor]:
-        """:meth:`streams` of the concatenated input ``(N, 3 + 2L, T, H, W)`` (appearance channels first)."""
+        """:meth:`streams` of the concatenated input ``(N, 3 + 2L, T, H, W)`` (appearance channels first; a 4D
+        ``(N, 3 + 2L, H, W)`` input is one chunk)."""
+        if x.ndim == 4:
+            x = x.unsqueeze(2)
         return self.streams(x[:, : self.appearance_channels], x[:, self.appearance_channels:])
 
     def forward(self, x: Tensor) -> Tensor:
@@ -289,7 +302,7 @@ def from_2d_state(state: Mapping[str, Tensor], model: ResNet, *, skip_fc: bool =
             if not (skip_fc and k.startswith("fc."))}
     conv1 = flat.get("conv1.weight")
     want = target["conv1.weight"]
-    if conv1 is not None and conv1.shape[1] != want.shape[1]:
+    if conv1 is not None and conv1.shape[1] == 3 and want.shape[1] != 3:
         flat["conv1.weight"] = conv1.mean(1, keepdim=True).expand(-1, want.shape[1], -1, -1).contiguous()
     # a 1 x k x k target is a 2D filter "inflated" over one slice (alpha = 1): the filter itself
     fitted, _ = inflate_state_dict(flat, target, "average")
@@ -349,7 +362,7 @@ def spatial_receptive_fields(model: ResNet, input_size: int = 224) -> dict[str, 
 
 
 @torch.no_grad()
-def temporal_receptive_fields(run, chunks: int, layers: Sequence[str], seed: int = 0) -> dict[str, int]:
+def temporal_receptive_fields(run, chunks: int, layers: Sequence[str]) -> dict[str, int]:
     """Chunks that reach the centre output position of each hooked layer, found by perturbation: ``run``
     takes a perturbation function ``f(t)`` that returns the model's input with chunk ``t`` changed (``t =
     None``: the reference) and returns ``{layer: output (N, C, T', ...)}``; a chunk is in a layer's field
@@ -443,11 +456,12 @@ def st_resnet50_star(num_classes: int = 101, width: float = 1.0, in_channels: in
     return _st_resnet(True, num_classes, width, in_channels, clip_len, **kwargs)
 
 
-def cross_stream_edges(st: STResNet, chunks: int = 1, size: int = 64) -> dict[str, object]:
+def cross_stream_edges(st: STResNet) -> dict[str, object]:
     """The data flow between the streams, read off the traced graph of :meth:`STResNet.streams` (torch.fx):
     every operation is labelled with the inputs it depends on (``rgb``, ``flow``); an *edge* from motion to
     appearance is an operation that takes a motion-only tensor and a tensor that depends on the RGB input.
-    Returns the edges (as the traced node names, in order) and which inputs each stream's scores depend on."""
+    Returns the edges in order, each with the module whose output is its motion operand (``from``) and the
+    modules its result feeds (``into``), and which inputs each stream's scores depend on."""
     from torch import fx
 
     class Streams(nn.Module):
@@ -462,9 +476,14 @@ def cross_stream_edges(st: STResNet, chunks: int = 1, size: int = 64) -> dict[st
         def is_leaf_module(self, m: nn.Module, name: str) -> bool:
             return isinstance(m, nn.BatchNorm3d) or super().is_leaf_module(m, name)
 
+    def module_of(node: fx.Node) -> str:
+        stack = node.meta.get("nn_module_stack") or {}
+        name = node.target if node.op == "call_module" else (list(stack)[-1] if stack else node.name)
+        return str(name).removeprefix("st.")
+
     graph = Tracer().trace(Streams())
     source: dict[fx.Node, frozenset[str]] = {}
-    edges: list[str] = []
+    edges: list[dict[str, object]] = []
     for node in graph.nodes:
         if node.op == "placeholder":
             source[node] = frozenset([node.name])
@@ -472,7 +491,9 @@ def cross_stream_edges(st: STResNet, chunks: int = 1, size: int = 64) -> dict[st
         inputs = [source[n] for n in node.all_input_nodes]
         source[node] = frozenset().union(*inputs) if inputs else frozenset()
         if node.op != "output" and frozenset(["flow"]) in inputs and any("rgb" in i for i in inputs):
-            edges.append(node.name)
+            motion_operand = next(n for n in node.all_input_nodes if source[n] == frozenset(["flow"]))
+            edges.append({"node": node.name, "from": module_of(motion_operand),
+                          "into": sorted(module_of(u) for u in node.users)})
     out = next(n for n in graph.nodes if n.op == "output")
     appearance, motion = out.args[0]
     return {"motion_to_appearance": edges, "appearance_depends_on": sorted(source[appearance]),

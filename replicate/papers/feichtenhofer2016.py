@@ -86,8 +86,9 @@ def table1() -> pd.DataFrame:
 
 
 def frame_spans(table: pd.DataFrame) -> pd.DataFrame:
-    """Frames a unit sees at tau = 15: ``(n - 1) tau + 1`` RGB frames, ``(n - 1) tau + L`` for flow (a chunk is
-    L = 10 fields), for the paper's chunk counts and ours, beside the paper's sentences (255 and 705 frames)."""
+    """Frames a unit sees at tau = 15: ``(n - 1) tau + 1`` RGB frames, ``(n - 1) tau + L + 1`` for flow (a chunk
+    is L = 10 flow fields, which span L + 1 frames; the inventory's ``(n - 1) tau + L`` counts fields), for the
+    paper's chunk counts and ours, beside the paper's sentences (255 and 705 frames)."""
     t = _t1()
     tau, fields = t["tau"], t["flow_fields"]
     rows = []
@@ -95,12 +96,13 @@ def frame_spans(table: pd.DataFrame) -> pd.DataFrame:
         for source, n in (("paper", t["temporal_field"][layer]), ("ours", int(table.loc[layer, "ours temporal RF (chunks)"]))):
             rows.append({"layer": layer, "chunks from": source, "chunks": n, "paper says (frames)": claimed,
                          "n x tau": n * tau, "RGB frames (n-1) tau + 1": (n - 1) * tau + 1,
-                         "flow frames (n-1) tau + L": (n - 1) * tau + fields})
+                         "flow frames (n-1) tau + L + 1": (n - 1) * tau + fields + 1})
     return pd.DataFrame(rows).set_index(["layer", "chunks from"])
 
 
 def parameter_table() -> pd.DataFrame:
-    """Every network at full size: our parameter count vs the inventory's arithmetic."""
+    """Every network at full size: our parameter count vs the inventory's arithmetic (the paper prints no count:
+    its "34M" for ResNet-50 matches none)."""
     nets = {
         "resnet50 (ImageNet, 1000 classes)": ("resnet50", 1000, None),
         "appearance stream (101)": ("st_resnet50_appearance", 101, None),
@@ -118,13 +120,14 @@ def parameter_table() -> pd.DataFrame:
         with torch.device("meta"):
             net = create(name, num_classes=classes)
         ours = count_params(getattr(net, stream) if stream else net)
-        rows.append({"network": label, "model": name, "paper params": paper[label], "ours params": ours,
+        rows.append({"network": label, "model": name, "inventory params": paper[label], "ours params": ours,
                      "match": ours == paper[label]})
     return pd.DataFrame(rows).set_index("network")
 
 
 def macs_table() -> pd.DataFrame:
-    """Multiply-adds per chunk at 224^2 (``FlopCounterMode`` / 2, 1000 classes) vs the inventory's arithmetic."""
+    """Multiply-adds per chunk at 224^2 (``FlopCounterMode`` / 2, 1000 classes), in millions, vs the inventory's
+    arithmetic, and the paper's one number: ResNet-50's "3.8 billion multiply-add FLOPs" (section 4)."""
     size = _t1()["input_size"]
 
     def gmacs(name: str, channels: int, chunks: int = 1, **kwargs) -> float:
@@ -137,15 +140,17 @@ def macs_table() -> pd.DataFrame:
             "ResNet-50 v1.5 (torchvision)": gmacs("st_resnet50_appearance", 3, stride_in_1x1=False),
             "8 temporal convs of one stream": gmacs("st_resnet50_appearance", 3, 5, temporal=True) - v1,
             "motion conv1 (20 vs 3 channels)": gmacs("st_resnet50_motion", 20) - v1}
-    paper = _t1()["gmacs"]
-    return pd.DataFrame([{"what": k, "paper GMACs": paper[k], "ours GMACs": v, "match": abs(v - paper[k]) < 5e-4}
-                         for k, v in ours.items()]).set_index("what")
+    inventory, paper = _t1()["gmacs"], _t1()["paper_gmacs"]
+    return pd.DataFrame([{"what": k, "paper MMACs": 1000 * paper[k] if k in paper else np.nan,
+                          "inventory MMACs": 1000 * inventory[k], "ours MMACs": 1000 * v,
+                          "match": abs(v - inventory[k]) < 5e-4} for k, v in ours.items()]).set_index("what")
 
 
 # ----------------------------------------------------------------------------- Figure 1
-def connections_table() -> pd.DataFrame:
+def connections_table() -> tuple[pd.DataFrame, dict]:
     """The cross-stream data flow of ST-ResNet, from its traced graph, and the direction gradients take
-    (autograd on a small random net): the 4 motion -> appearance edges, and none back."""
+    (autograd on a small random net): the 4 motion -> appearance edges, where each comes from and goes, and
+    none back. Returns the table and the graph's edges (:func:`st_resnet.cross_stream_edges`)."""
     torch.manual_seed(0)
     st = create("st_resnet50", num_classes=5, width=CHECK_WIDTH)
     graph = S.cross_stream_edges(st)
@@ -157,16 +162,19 @@ def connections_table() -> pd.DataFrame:
         params = list(getattr(st, other).parameters())
         reach[loss_of] = sum(p.grad is not None and bool(p.grad.abs().sum() > 0) for p in params), len(params)
     rows = [
-        {"check": "motion -> appearance edges (traced graph)", "paper": 4, "ours": len(graph["motion_to_appearance"])},
-        {"check": "appearance -> motion edges: inputs the motion scores depend on", "paper": "flow",
+        {"check": "motion -> appearance edges (traced graph)", "expected": 4, "ours": len(graph["motion_to_appearance"])},
+        *({"check": f"edge {k + 1}: from / into", "expected": f"motion.layer{k + 1}.0 / appearance.layer{k + 1}.1.conv1",
+           "ours": f"{e['from']} / {', '.join(e['into'])}"} for k, e in enumerate(graph["motion_to_appearance"])),
+        {"check": "inputs the motion scores depend on (no appearance -> motion edge)", "expected": "flow",
          "ours": ", ".join(graph["motion_depends_on"])},
-        {"check": "inputs the appearance scores depend on", "paper": "flow, rgb", "ours": ", ".join(graph["appearance_depends_on"])},
-        {"check": "motion tensors with a gradient from the appearance loss", "paper": "all up to res5a (not res5b, res5c, fc)",
+        {"check": "inputs the appearance scores depend on", "expected": "flow, rgb",
+         "ours": ", ".join(graph["appearance_depends_on"])},
+        {"check": "motion tensors with a gradient from the appearance loss", "expected": "all below res5b (ours, derived)",
          "ours": f"{reach['appearance'][0]} of {reach['appearance'][1]}"},
-        {"check": "appearance tensors with a gradient from the motion loss", "paper": 0,
+        {"check": "appearance tensors with a gradient from the motion loss", "expected": 0,
          "ours": f"{reach['motion'][0]} of {reach['motion'][1]}"},
     ]
-    return pd.DataFrame(rows).set_index("check")
+    return pd.DataFrame(rows).set_index("check"), graph
 
 
 @torch.no_grad()
@@ -209,9 +217,10 @@ def init_identities(seed: int = 0, size: int = 64) -> pd.DataFrame:
                           "as expected": (float(d) < 1e-9) == e} for c, d, e in rows]).set_index("check")
 
 
-def figure1(table: pd.DataFrame):
-    """Figure 1 redrawn from the measured graph: the two streams' stages and the motion -> appearance edges."""
-    edges = int(table.loc["motion -> appearance edges (traced graph)", "ours"])
+def figure1(graph: dict):
+    """Figure 1 redrawn from the traced graph: the two streams' stages and an arrow for every measured motion ->
+    appearance edge, from the stage its motion operand comes from."""
+    edges = graph["motion_to_appearance"]
     fig = report.new_figure((9, 3.2))
     ax = fig.add_subplot(1, 1, 1)
     stages = ["conv1", "conv2_x", "conv3_x", "conv4_x", "conv5_x", "pool5 / fc"]
@@ -223,14 +232,14 @@ def figure1(table: pd.DataFrame):
                 ax.annotate("", (i * 1.6, row * 2.0 + 0.35), ((i - 1) * 1.6 + 1.2, row * 2.0 + 0.35),
                             arrowprops=dict(arrowstyle="->", color="black", lw=0.8))
         ax.text(-0.2, row * 2.0 + 0.35, stream, ha="right", va="center", fontsize=9)
-    for k in range(edges):  # into the second unit of stages 2..5 ("before the second residual unit")
-        x = (k + 1) * 1.6 + 0.75
+    for edge in edges:  # layer<k> is conv<k+1>_x, box k
+        x = int(str(edge["from"]).split(".")[1].removeprefix("layer")) * 1.6 + 0.75
         ax.annotate("", (x, 2.0), (x, 0.7), arrowprops=dict(arrowstyle="->", color="#9bbb59", lw=2))
         ax.text(x + 0.08, 1.35, "+", color="#9bbb59", fontsize=12, va="center")
     ax.set_xlim(-1.5, 6 * 1.6)
     ax.set_ylim(-0.4, 3.0)
     ax.axis("off")
-    ax.set_title(f"{edges} motion -> appearance residual connections (measured on the traced graph), none back")
+    ax.set_title(f"{len(edges)} motion -> appearance residual connections (measured on the traced graph), none back")
     fig.tight_layout()
     return fig
 
@@ -244,9 +253,11 @@ def _box(x: float, y: float, colour: str):
 # ----------------------------------------------------------------------------- Figure 2
 def figure2_table() -> pd.DataFrame:
     """Figure 2's conv5_1 .. conv5_3 of both streams, read off the full-size ST-ResNet: every conv's kernel
-    (H x W x T, the paper's order) and channels, and which residual branch receives the motion stream."""
+    (H x W x T, the paper's order) and channels, and which conv the traced graph's motion edge feeds."""
     with torch.device("meta"):
         st = create("st_resnet50", num_classes=101)
+    fed = {m for e in S.cross_stream_edges(create("st_resnet50", num_classes=5, width=CHECK_WIDTH))["motion_to_appearance"]
+           for m in e["into"]}
     rows = []
     for stream in ("appearance", "motion"):
         for b, block in enumerate(getattr(st, stream).layer4):
@@ -255,8 +266,7 @@ def figure2_table() -> pd.DataFrame:
                 t, h, w = conv.kernel_size
                 rows.append({"stream": stream, "unit": f"conv5_{b + 1}", "conv": conv_name,
                              "kernel (HxWxT)": f"{h}x{w}x{t}", "channels": f"{conv.in_channels} -> {conv.out_channels}",
-                             "receives motion": stream == "appearance" and b == S.SECOND_BLOCK and conv_name == "conv1"
-                             and "layer4" in st.connections})
+                             "receives motion": f"{stream}.layer4.{b}.{conv_name}" in fed})
     return pd.DataFrame(rows).set_index(["stream", "unit", "conv"])
 
 
