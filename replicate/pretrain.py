@@ -90,10 +90,20 @@ def _weights_file(name: str, profile: str, params: dict) -> Path | None:
 
 
 def _build(s: dict, num_classes: int):
-    from .models import create
+    from .models import accepts, create
 
-    extra = {"batch_norm": True} if s.get("batch_norm") else {}
-    return create(s["model"], num_classes=num_classes, width=s["width"], input_size=s["crop"], **extra)
+    # batch_norm is an option of the nets born without BatchNorm (mansimov2015's); a ResNet always has it
+    extra = {"batch_norm": True} if s.get("batch_norm") and accepts(s["model"], "batch_norm") else {}
+    return create(s["model"], num_classes=num_classes, width=s["width"], input_size=s["crop"], **extra,
+                  **(s.get("model_kwargs") or {}))
+
+
+def _as_built(state: dict, model) -> dict:
+    """``state`` with 2D conv weights ``(O, I, k, k)`` given the time axis of a net that builds its 2D convs as
+    1 x k x k ``Conv3d`` (ResNet-50 of ``st_resnet``): torchvision's ImageNet files are 4D."""
+    target = model.state_dict()
+    return {k: v.unsqueeze(2) if k in target and v.ndim == 4 and target[k].ndim == 5 and target[k].shape[2] == 1 else v
+            for k, v in state.items()}
 
 
 def _with_aliases(state: dict, model) -> dict:
@@ -119,7 +129,7 @@ def use_weights_file(name: str, path: Path, s: dict) -> dict:
     if isinstance(state, dict) and "state_dict" in state:
         state = state["state_dict"]
     model = _build(s, PAPER_CLASSES)
-    state = _with_aliases(dict(state), model)
+    state = _with_aliases(_as_built(dict(state), model), model)
     try:
         model.load_state_dict(state)
     except RuntimeError as exc:

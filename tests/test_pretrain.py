@@ -77,6 +77,19 @@ def test_a_weights_file_is_checked_against_the_network(tmp_path, monkeypatch):
         pretrain.use_weights_file("mansimov_2d", tmp_path / "bad.pt", s)
 
 
+def test_torchvision_s_imagenet_resnet50_file_fits_the_st_resnet_image_net(tmp_path, monkeypatch):
+    torchvision = pytest.importorskip("torchvision")
+    monkeypatch.setattr(pretrain, "out_dir", lambda name, profile: tmp_path / "out" / name)
+    s = pretrain.pretrain_settings("resnet50", "paper")
+    assert (s["crop"], s["width"], s["lr"], s["batch_size"]) == (224, 1.0, 0.1, 256)
+    torch.save(torchvision.models.resnet50().state_dict(), tmp_path / "tv.pt")  # 4D convs, v1.5
+    s = {**s, "model_kwargs": {"stride_in_1x1": False}}
+    assert pretrain.use_weights_file("resnet50", tmp_path / "tv.pt", s)["source"] == "file"
+    loaded = torch.load(tmp_path / "out/resnet50/final.pt", weights_only=True)
+    assert loaded["conv1.weight"].shape == (64, 3, 1, 7, 7)
+    assert pretrain.pretrain_settings("resnet50", "mini")["width"] == 0.25
+
+
 def test_weights_file_setting_is_used_at_paper_only(tmp_path):
     params = {**config.load_params(), "pretrained_weights": {"mansimov_2d": str(tmp_path / "absent.pt")}}
     assert pretrain._weights_file("mansimov_2d", "mini", params) is None
