@@ -62,7 +62,8 @@ def pretrain_settings(name: str, profile: str | None = None, params: dict | None
     over = dict(prof.get("image_pretraining") or {})
     model_over = dict((over.pop("models", None) or {}).get(name) or {})
     scale = {"width": 1.0, "space": 1.0, **(prof.get("scale") or {}), **over.pop("scale", {}), **model_over.pop("scale", {})}
-    s = {**spec["settings"], **spec["models"][name]}
+    # an entry's ``code`` names the file that defines its network, for its DVC stage's deps: not a setting
+    s = {**spec["settings"], **{k: v for k, v in spec["models"][name].items() if k != "code"}}
     s["width"] = scale["width"]
     s["crop"] = round(s["crop"] * scale["space"])
     s["resize"] = round(s["resize"] * scale["space"])

@@ -163,11 +163,13 @@ class ResNet(nn.Module):
         dropout: before the fc (motion: 0.8, code).
         sub_batch: BN statistics over groups of this many samples (:class:`SubBatchNorm3d`).
         flow_input: the input is flow in pixels, fed to conv1 in the code's byte units (x 255/40 - 0.5).
+        zero_init_residual: start the last BN of every unit at 0, so each unit begins as its identity path
+            (Goyal et al. 2017; torchvision's option). Not MSRA's init: a recipe for short schedules.
     """
 
     def __init__(self, num_classes: int = 1000, width: float = 1.0, in_channels: int = 3, stride_in_1x1: bool = True,
                  temporal: bool = False, temporal_pool: bool = False, dropout: float = 0.0,
-                 sub_batch: int | None = None, flow_input: bool = False) -> None:
+                 sub_batch: int | None = None, flow_input: bool = False, zero_init_residual: bool = False) -> None:
         super().__init__()
         norm = partial(SubBatchNorm3d, sub_batch=sub_batch)
         widths = [scale_width(c, width) for c in STAGE_WIDTHS]
@@ -184,6 +186,10 @@ class ResNet(nn.Module):
         self.dropout = nn.Dropout(dropout) if dropout else nn.Identity()
         self.fc = nn.Linear(widths[3] * EXPANSION, num_classes)
         self._init_weights()
+        if zero_init_residual:
+            for m in self.modules():
+                if isinstance(m, Bottleneck):
+                    nn.init.zeros_(m.bn3.weight)
 
     def _make_layer(self, planes: int, blocks: int, stride: int, stride_in_1x1: bool, temporal: bool, norm) -> nn.Sequential:
         downsample = None
@@ -407,9 +413,10 @@ def layer_outputs(model: ResNet | STResNet, x: Tensor, stream: str | None = None
 
 @register
 def resnet50(num_classes: int = 1000, width: float = 1.0, in_channels: int = 3, clip_len: int = 1,
-             input_size: int = 224, stride_in_1x1: bool = True, sub_batch: int | None = None) -> ResNet:
+             input_size: int = 224, stride_in_1x1: bool = True, sub_batch: int | None = None,
+             zero_init_residual: bool = False) -> ResNet:
     """The ImageNet ResNet-50 both streams start from (25,557,032 parameters at 1000 classes)."""
-    return ResNet(num_classes, width, in_channels, stride_in_1x1, sub_batch=sub_batch)
+    return ResNet(num_classes, width, in_channels, stride_in_1x1, sub_batch=sub_batch, zero_init_residual=zero_init_residual)
 
 
 @register
