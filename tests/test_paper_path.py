@@ -118,6 +118,30 @@ def test_mansimov2015_runs_at_paper_on_real_formats(paper_project):
     assert status.returncode == 0 and "changed" not in status.stdout, status.stdout
 
 
+#: feichtenhofer2016's stages so far: the ResNet-50 both streams start from, and the architecture notebooks
+FEICHTENHOFER_TARGETS = ["pretrain_images@resnet50", "feichtenhofer2016_table1", "feichtenhofer2016_figure1",
+                         "feichtenhofer2016_figure2", "feichtenhofer2016_figure3"]
+
+
+def test_feichtenhofer2016_stages_run_at_paper(paper_project):
+    """ResNet-50 (MSRA's v1, full width, 1000-class head sized by the ImageFolder tree) pretrained at 224 px, and
+    Table 1 / Figures 1-3, whose numbers do not depend on the profile."""
+    from replicate.flops import count_params
+    from replicate.models import create
+
+    proj, _ = paper_project
+    done = dvc(proj, "repro", *FEICHTENHOFER_TARGETS, timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    pre = json.loads((proj / "runs/paper/image_pretraining/resnet50/metrics.json").read_text())
+    s = pre["settings"]
+    assert (s["crop"], s["width"], s["lr"], s["model_kwargs"]) == (224, 1.0, 0.1, {"stride_in_1x1": True})
+    assert pre["params"] == count_params(create("resnet50", num_classes=2))
+    table1 = (proj / "results/feichtenhofer2016/paper/table1.md").read_text()
+    assert "| pool5 | 1x1x4 | 1x1x4 | 675 | 675 | 619 | 47 | 21 | False |" in table1
+    status = dvc(proj, "status", *FEICHTENHOFER_TARGETS)
+    assert status.returncode == 0 and "changed" not in status.stdout, status.stdout
+
+
 def test_wrong_root_fails_the_data_stage_naming_key_and_path(paper_project, tmp_path):
     proj, real = paper_project
     wrong = tmp_path / "HMDB51_not_here"
