@@ -221,3 +221,7 @@ def test_images_are_one_chunk_and_flow_is_fed_in_the_code_s_byte_units():
     assert torch.equal(seen[0], torch.full_like(seen[0], -0.5))  # 0 px -> byte 127.5 -> 127.5 - 128
     with pytest.raises(ValueError, match="connections"):
         create("st_resnet50", connections=("layer5",))
+    # a flow run's clip of 10 fields (N, 2, 10, H, W) is one chunk of 20 channels u1, v1, .., u10, v10
+    flow = torch.randn(2, 2, 10, 32, 32)
+    stacked = torch.stack([flow[:, c, t] for t in range(10) for c in range(2)], 1).unsqueeze(2)
+    assert torch.equal(motion(flow), motion(stacked))

@@ -232,8 +232,13 @@ class ResNet(nn.Module):
 
     def position_logits(self, x: Tensor) -> Tensor:
         """Classifier scores ``(N, K, T')`` at every temporal position of clips ``(N, C, T, H, W)``, or of
-        images ``(N, C, H, W)`` (one chunk)."""
-        x = self.stem(x.unsqueeze(2) if x.ndim == 4 else x)
+        images ``(N, C, H, W)`` (one chunk). A motion stream also takes a plain flow clip ``(N, 2, L, H, W)`` of
+        its L fields (what a flow run's loader gives) as one chunk of ``2L`` stacked channels."""
+        if x.ndim == 4:
+            x = x.unsqueeze(2)
+        elif self.flow_input and x.shape[1] == 2 and 2 * x.shape[2] == self.conv1.in_channels:
+            x = x.transpose(1, 2).reshape(x.shape[0], -1, 1, *x.shape[3:])  # u1, v1, .., uL, vL (code)
+        x = self.stem(x)
         x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
         return self.head(x)
 
