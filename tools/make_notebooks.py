@@ -609,8 +609,9 @@ frame axis at `tau = 15`, beside the 47 chunks the paper's Table 1 gives pool5.
     ("code", '''
 from replicate.papers import feichtenhofer2016
 fields = feichtenhofer2016.measured_temporal_fields()
-feichtenhofer2016.write(feichtenhofer2016.pd.DataFrame(fields), "figure3", profile)
-feichtenhofer2016.pd.DataFrame(fields)
+table = feichtenhofer2016.figure3_table(fields)
+feichtenhofer2016.write(table, "figure3", profile)
+table
 '''),
     ("code", '''
 feichtenhofer2016.write_figure(feichtenhofer2016.figure3(fields), "figure3", profile)

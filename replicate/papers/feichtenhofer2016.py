@@ -271,6 +271,13 @@ def figure2_table() -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------- Figure 3
+def figure3_table(fields: dict[str, dict[str, int]]) -> pd.DataFrame:
+    """The measured temporal receptive fields (chunks), one column per stream, beside the paper's."""
+    table = pd.DataFrame(fields)
+    table.insert(0, "paper (tau)", [_t1()["temporal_field"][layer] for layer in table.index])
+    return table
+
+
 def figure3(fields: dict[str, dict[str, int]]):
     """Figure 3: the input chunks that reach the centre unit of conv5_x (17) and of the pooled features (21),
     against the paper's 47, at tau = 15 on a frame axis."""
@@ -281,9 +288,8 @@ def figure3(fields: dict[str, dict[str, int]]):
     rows = [("conv5_x (ours)", fields["appearance"]["conv5_x"], "#4f81bd"), ("pool5 (ours)", fields["appearance"]["pool5"], "#9bbb59"),
             ("pool5 (paper's 47)", t["temporal_field"]["pool5"], "#c0504d")]
     for y, (label, n, colour) in enumerate(rows):
-        centre = 0
-        chunks = np.arange(n) - (n - 1) / 2
-        ax.scatter(centre + chunks * tau, np.full(n, y), s=12, color=colour)
+        chunks = np.arange(n) - (n - 1) / 2  # offsets from the unit's centre chunk
+        ax.scatter(chunks * tau, np.full(n, y), s=12, color=colour)
         ax.text(-(n - 1) / 2 * tau - 12, y, f"{label}: {n} chunks, {(n - 1) * tau + 1} frames", ha="right", va="center",
                 fontsize=8)
     ax.set_yticks([])
