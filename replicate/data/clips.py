@@ -520,9 +520,10 @@ class ClipDataset(Dataset):
             raise VideoReadError(path, f"cannot read the optical flow ({str(exc).splitlines()[0][:200]})") from None
         return resize_flow(fields, size) if size != (-1, -1) else fields
 
-    def _load(self, video: int, clip_index: int, start: int, rng: np.random.Generator) -> dict[str, Any]:
-        sample, num_frames = self.videos[video]
-        indices = clip_indices(start, self.clip_len, self.stride, num_frames)
+    def frames_at(self, video: int, indices: np.ndarray) -> np.ndarray:
+        """uint8 ``(len(indices), H, W, C)``: the frames (RGB) or flow fields (``flow``) of ``video`` at
+        ``indices``, untransformed. Raises :class:`VideoReadError` when they cannot be read."""
+        sample = self.videos[video][0]
         if self._frames is not None or self.flow_roots is not None:
             whole = self._frames[video] if self._frames is not None else self._read_flow(video, self._size_for_decoder(video))
             if isinstance(whole, VideoReadError):
@@ -536,6 +537,10 @@ class ClipDataset(Dataset):
             reader._replicate_path = str(sample.path)  # read_frames names the file in its errors
             # one get_batch call for the whole clip: decord seeks once and decodes forward
             frames = read_frames(reader, indices)
+        return frames
+
+    def _load(self, video: int, clip_index: int, start: int, rng: np.random.Generator) -> dict[str, Any]:
+        frames = self.frames_at(video, clip_indices(start, self.clip_len, self.stride, self.videos[video][1]))
         return {
             "clip": self.transform(frames, rng),
             "label": self.labels[video],
