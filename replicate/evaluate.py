@@ -103,8 +103,10 @@ def autocast(device: torch.device, precision: str) -> torch.autocast:
 
 @torch.no_grad()
 def predict(model: nn.Module, dataset: ClipDataset, batch_size: int = 16, num_workers: int = 0,
-            device: str | torch.device | None = None, progress: bool = False, precision: str = "fp32") -> dict:
-    """Softmax scores of every test clip, the video each came from, and the mean loss.
+            device: str | torch.device | None = None, progress: bool = False, precision: str = "fp32",
+            scores: str = "softmax") -> dict:
+    """Softmax scores of every test clip (``scores="logits"``: the network's outputs, which feichtenhofer2016
+    averages over a video's frames and flips), the video each came from, and the mean loss.
 
     Returns ``{"scores": (N, C), "video_index": (N,), "loss": float}``; the loss is NaN when
     no clip is labelled.
@@ -115,7 +117,9 @@ def predict(model: nn.Module, dataset: ClipDataset, batch_size: int = 16, num_wo
     # torch RNG, and training would then depend on when (and whether) it validates.
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=num_workers,
                         collate_fn=collate_skip_none, pin_memory=device.type == "cuda", generator=torch.Generator())
-    scores, video_index = [], []
+    if scores not in ("softmax", "logits"):
+        raise ValueError(f"scores must be softmax or logits, got {scores!r}")
+    kind, scores, video_index = scores, [], []
     loss_sum = torch.zeros((), dtype=torch.float64, device=device)
     labelled = 0
     # disable=None: the bar shows only on a terminal, never in logs
@@ -128,7 +132,7 @@ def predict(model: nn.Module, dataset: ClipDataset, batch_size: int = 16, num_wo
         # unlabelled clips (label -1) are scored but left out of the loss
         loss_sum += F.cross_entropy(logits, labels, ignore_index=-1, reduction="sum")
         labelled += int((batch["label"] >= 0).sum())
-        scores.append(logits.softmax(1).cpu())
+        scores.append((logits.softmax(1) if kind == "softmax" else logits).cpu())
         video_index.append(batch["video_index"])
     loss = loss_sum.item() / labelled if labelled else math.nan
     return {"scores": torch.cat(scores), "video_index": torch.cat(video_index), "loss": loss}
@@ -168,7 +172,8 @@ def accuracies(scores: torch.Tensor, video_index: torch.Tensor, labels: list[int
 
 
 def fuse_streams(streams: list[dict], weights: list[float] | None = None) -> dict:
-    """Two-stream (late) fusion: the weighted mean of each stream's video-level softmax scores.
+    """Two-stream (late) fusion: the weighted mean of each stream's video-level scores (softmax scores; or
+    feichtenhofer2016's averaged network outputs, and L2-normalised scores for its "+ IDT" row).
 
     Each stream is ``{"video_ids", "scores" (V, C), "labels"}`` (what ``replicate.runs`` stores
     in ``video_scores.npz``). Streams are aligned on video id; videos missing from a stream (a

@@ -41,6 +41,7 @@ Everything else is a small helper below.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -100,7 +101,9 @@ class TrainConfig:
     freeze_prefixes: tuple[str, ...] = ()  # module names (e.g. "features") whose parameters ...
     freeze_iters: int = 0  # ... get no update during the first freeze_iters iterations
     val_every: int = 1  # validate every val_every epochs, and after the last one
-    sync_bn: bool = True  # DDP on CUDA: SyncBatchNorm (impossible with gloo on CPU)
+    sync_bn: bool = True  # DDP on CUDA: SyncBatchNorm (impossible with gloo on CPU; never over sub-batch norms)
+    micro_batch: int = 0  # > 0: forward / backward this many clips at a time, one step per batch (gradient
+    #                       accumulation: feichtenhofer2016's batches of 128 x 5 chunks x 2 streams at 224 px)
     num_workers: int = 0
     seed: int = 0
     precision: str = "fp32"  # bf16 | fp32: autocast dtype of forward passes (evaluate.effective_precision)
@@ -227,8 +230,12 @@ def frozen_params(model: nn.Module, cfg: TrainConfig) -> list[nn.Parameter]:
 
 
 def wrap_distributed(model: nn.Module, device: torch.device, cfg: TrainConfig) -> nn.Module:
-    """``model`` in DistributedDataParallel, with SyncBatchNorm on CUDA if ``cfg.sync_bn``."""
-    if device.type == "cuda" and cfg.sync_bn:
+    """``model`` in DistributedDataParallel, with SyncBatchNorm on CUDA if ``cfg.sync_bn``, unless the model
+    normalises over sub-batches on purpose (``sub_batch``: feichtenhofer2016): syncing would undo them."""
+    sub_batches = any(getattr(m, "sub_batch", None) for m in model.modules())
+    if sub_batches and device.type == "cuda" and cfg.sync_bn:
+        log.warning("the model normalises over sub-batches (sub_batch): keeping its BatchNorms, not SyncBatchNorm")
+    if device.type == "cuda" and cfg.sync_bn and not sub_batches:
         # in place for the children, so the caller's model object is the one trained
         model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
     return nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
@@ -361,21 +368,44 @@ def load_checkpoint(ckpt: dict[str, Any], path: Path, model: nn.Module, opt: tor
 # --------------------------------------------------------------------------- the loop
 
 
-def train_step(net: nn.Module, batch: dict, opt: torch.optim.Optimizer, device: torch.device,
-               frozen: list[nn.Parameter], precision: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """One SGD step; returns the batch's mean loss and number correct (on device, no sync)."""
-    x, y = move_input(batch["clip"], device), batch["label"].to(device, non_blocking=True)
+def _loss(net: nn.Module, x: torch.Tensor, y: torch.Tensor, device: torch.device, precision: str):
+    """The batch's mean loss and the scores accuracy is counted on. A model with its own training loss
+    (feichtenhofer2016: a loss per stream at every temporal position) gets it through
+    ``forward(x, positions=True)``, which DDP wraps like any forward."""
+    own_loss = getattr(unwrap(net), "training_loss", None)
     with autocast(device, precision):
-        logits = net(x)
-    loss = F.cross_entropy(logits.float(), y)
-    opt.zero_grad(set_to_none=True)
-    loss.backward()
+        out = net(x, positions=True) if own_loss is not None else net(x)
+    return own_loss(out, y) if own_loss is not None else (F.cross_entropy(out.float(), y), out)
+
+
+def train_step(net: nn.Module, batch: dict, opt: torch.optim.Optimizer, device: torch.device,
+               frozen: list[nn.Parameter], precision: str, micro_batch: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """One SGD step; returns the batch's mean loss and number correct (on device, no sync). With
+    ``micro_batch`` (< the batch) the gradient is accumulated over micro-batches of that many clips, each
+    weighted by its share of the batch (under DDP the gradients are reduced once, after the last)."""
+    x, y = move_input(batch["clip"], device), batch["label"].to(device, non_blocking=True)
+    if 0 < micro_batch < len(y):
+        opt.zero_grad(set_to_none=True)
+        parts = list(zip(x.split(micro_batch), y.split(micro_batch)))
+        loss, correct = torch.zeros((), device=device), torch.zeros((), dtype=torch.long, device=device)
+        for i, (xs, ys) in enumerate(parts):
+            last = i == len(parts) - 1
+            with net.no_sync() if not last and hasattr(net, "no_sync") else contextlib.nullcontext():
+                part_loss, logits = _loss(net, xs, ys, device, precision)
+                (part_loss * (len(ys) / len(y))).backward()
+            loss += part_loss.detach() * (len(ys) / len(y))
+            correct += (logits.argmax(1) == ys).sum()
+    else:  # one pass (the arithmetic of every run before micro-batches existed, kept exactly)
+        loss, logits = _loss(net, x, y, device, precision)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        loss, correct = loss.detach(), (logits.argmax(1) == y).sum()
     for p in frozen:
         # SGD skips parameters without a gradient: no step, no momentum, no weight decay.
         # (requires_grad=False would not do under DDP, whose reducer is fixed at wrap time.)
         p.grad = None
     opt.step()
-    return loss.detach(), (logits.argmax(1) == y).sum()
+    return loss, correct
 
 
 def train_epoch(net: nn.Module, bar: tqdm, opt: torch.optim.Optimizer, sched: LRScheduler, cfg: TrainConfig,
@@ -386,7 +416,8 @@ def train_epoch(net: nn.Module, bar: tqdm, opt: torch.optim.Optimizer, sched: LR
     lr = opt.param_groups[0]["lr"]
     for batch in bar:
         lr = opt.param_groups[0]["lr"]
-        loss, correct = train_step(net, batch, opt, device, frozen if iteration < cfg.freeze_iters else [], cfg.precision)
+        loss, correct = train_step(net, batch, opt, device, frozen if iteration < cfg.freeze_iters else [], cfg.precision,
+                                   cfg.micro_batch)
         if cfg.schedule != "plateau":
             sched.step()
         iteration += 1

@@ -180,7 +180,7 @@ def test_sub_batch_norm_normalises_each_group_alone_and_is_batch_norm_in_eval():
     assert sub.state_dict().keys() == plain.state_dict().keys()
     x = torch.randn(7, 4, 2, 3, 3) * 3 + 1
     out = sub(x)
-    groups = (2, 2, 3)  # the odd sample joins the last group: no statistic of one sample
+    groups = (3, 2, 2)  # ceil(7 / 2) = 4 groups would leave one sample alone: 3 near-equal groups instead
     for part, got in zip(x.split(groups), out.split(groups)):
         ref = nn.BatchNorm3d(4)(part)
         assert torch.allclose(got, ref, atol=1e-5)
@@ -191,6 +191,15 @@ def test_sub_batch_norm_normalises_each_group_alone_and_is_batch_norm_in_eval():
     assert torch.allclose(sub.running_mean, ref.running_mean) and torch.allclose(sub.running_var, ref.running_var)
     sub.eval(), ref.eval()
     assert torch.allclose(sub(x), ref(x))
+    big = S.SubBatchNorm3d(2, sub_batch=86)  # Table 2's motion stream: 256 videos in BN groups of 86 -> 86 + 85 + 85
+    seen = []
+    original = nn.BatchNorm3d.forward
+    try:
+        nn.BatchNorm3d.forward = lambda self, part: seen.append(len(part)) or original(self, part)
+        big(torch.randn(256, 2, 1, 2, 2))
+    finally:
+        nn.BatchNorm3d.forward = original
+    assert seen == [86, 85, 85]
     net = create("st_resnet50", num_classes=3, sub_batch=4, **SMALL)
     assert all(m.sub_batch == 4 for m in net.modules() if isinstance(m, nn.BatchNorm3d))
 
@@ -225,3 +234,25 @@ def test_images_are_one_chunk_and_flow_is_fed_in_the_code_s_byte_units():
     flow = torch.randn(2, 2, 10, 32, 32)
     stacked = torch.stack([flow[:, c, t] for t in range(10) for c in range(2)], 1).unsqueeze(2)
     assert torch.equal(motion(flow), motion(stacked))
+
+
+def test_micro_batches_accumulate_the_gradient_of_sub_batch_norm_groups():
+    """train_step with micro-batches of the BN group size takes the same step as one pass whose BatchNorms
+    normalise those groups (SubBatchNorm3d): the code's numSubBatches, which ST-ResNet needs at 224 px."""
+    from replicate.train import train_step
+
+    torch.manual_seed(0)
+    # no dropout: its masks are drawn per forward, so micro-batches would draw others
+    one = create("st_resnet50", num_classes=3, sub_batch=2, dropout=0.0, **SMALL)
+    micro = create("st_resnet50", num_classes=3, sub_batch=2, dropout=0.0, **SMALL)
+    micro.load_state_dict(one.state_dict())
+    batch = {"clip": torch.randn(4, 23, 3, 32, 32), "label": torch.tensor([0, 1, 2, 1])}
+    steps = []
+    for net, size in ((one, 0), (micro, 2)):
+        net.train()
+        opt = torch.optim.SGD(net.parameters(), lr=0.1)
+        steps.append(train_step(net, batch, opt, torch.device("cpu"), [], "fp32", micro_batch=size))
+    torch.testing.assert_close(steps[0][0], steps[1][0], rtol=1e-4, atol=1e-5)  # the batch's mean loss
+    assert int(steps[0][1]) == int(steps[1][1])
+    for (name, a), b in zip(one.named_parameters(), micro.parameters()):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4, msg=name)  # float order only

@@ -86,10 +86,12 @@ MOTION_DROPOUT = 0.8
 
 
 class SubBatchNorm3d(nn.BatchNorm3d):
-    """BatchNorm whose training statistics are taken over groups of ``sub_batch`` samples (a remainder joins
-    the last group), each group normalised by its own mean and variance and each updating the running
-    statistics in turn: what running those groups as separate micro-batches does (ghost batch norm).
-    In eval mode, or with ``sub_batch=None``, it is a plain ``BatchNorm3d`` (same state dict)."""
+    """BatchNorm whose training statistics are taken over ``ceil(n / sub_batch)`` near-equal groups of the
+    ``n`` samples (256 at sub-batch 86: 86 + 85 + 85, as the code's ``numSubBatches``), each group normalised
+    by its own mean and variance and each updating the running statistics in turn: what running those groups
+    as separate micro-batches does (ghost batch norm). A batch under ``2 * sub_batch`` is one group, and no
+    group has a single sample (7 at sub-batch 2: 3 + 2 + 2). In eval
+    mode, or with ``sub_batch=None``, it is a plain ``BatchNorm3d`` (same state dict)."""
 
     def __init__(self, num_features: int, sub_batch: int | None = None, **kwargs) -> None:
         super().__init__(num_features, **kwargs)
@@ -101,8 +103,8 @@ class SubBatchNorm3d(nn.BatchNorm3d):
         n, g = x.shape[0], self.sub_batch
         if not self.training or g is None or n < 2 * g:
             return super().forward(x)
-        # a short last group (an epoch's last batch) joins the one before it: never a statistic of one sample
-        sizes = [g] * (n // g - 1) + [g + n % g]
+        groups = min(-(-n // g), n // 2)  # never a group of one sample (its variance is 0)
+        sizes = [n // groups + (i < n % groups) for i in range(groups)]
         return torch.cat([super(SubBatchNorm3d, self).forward(part) for part in x.split(sizes)])
 
     def extra_repr(self) -> str:
@@ -219,6 +221,11 @@ class ResNet(nn.Module):
                 nn.init.normal_(m.weight, 0, 0.01)
                 nn.init.zeros_(m.bias)
 
+    def fit_image_state(self, state: Mapping[str, Tensor]) -> dict[str, Tensor]:
+        """An image-pretrained ResNet-50 state fitted to this stream (:func:`from_2d_state`): what
+        ``replicate.runs`` loads for ``init_from: image:<name>``."""
+        return from_2d_state(state, self)
+
     def stem(self, x: Tensor) -> Tensor:
         """conv1 and pool1, on ``(N, C, T, H, W)``."""
         if self.flow_input:
@@ -242,8 +249,17 @@ class ResNet(nn.Module):
         x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
         return self.head(x)
 
-    def forward(self, x: Tensor) -> Tensor:
-        return self.position_logits(x).mean(2)
+    def forward(self, x: Tensor, positions: bool = False) -> Tensor:
+        """Scores ``(N, K)``: the classifier's output averaged over temporal positions; ``positions=True``
+        gives them per position, ``(N, K, T')`` (what :meth:`training_loss` takes)."""
+        logits = self.position_logits(x)
+        return logits if positions else logits.mean(2)
+
+    @staticmethod
+    def training_loss(position_scores: Tensor, labels: Tensor) -> tuple[Tensor, Tensor]:
+        """The paper's loss of ``forward(x, positions=True)`` (:func:`position_loss`) and the scores
+        ``(N, K)`` accuracy is counted on; ``replicate.train`` uses it instead of a clip's cross-entropy."""
+        return position_loss(position_scores, labels), position_scores.mean(2)
 
 
 class STResNet(nn.Module):
@@ -281,9 +297,23 @@ class STResNet(nn.Module):
             x = x.unsqueeze(2)
         return self.streams(x[:, : self.appearance_channels], x[:, self.appearance_channels:])
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, x: Tensor, positions: bool = False) -> Tensor | tuple[Tensor, Tensor]:
+        """The two streams' scores averaged (``(N, K)``); ``positions=True``: each stream's position
+        scores, ``(appearance, motion)``, for :meth:`training_loss`."""
         a, m = self.stream_logits(x)
-        return (a.mean(2) + m.mean(2)) / 2
+        return (a, m) if positions else (a.mean(2) + m.mean(2)) / 2
+
+    @staticmethod
+    def training_loss(position_scores: tuple[Tensor, Tensor], labels: Tensor) -> tuple[Tensor, Tensor]:
+        """Each stream its own :func:`position_loss`, weight 1 (a joint softmax "overfits severely to appearance
+        information", section 3.4), summed; accuracy on the averaged scores."""
+        a, m = position_scores
+        return position_loss(a, labels) + position_loss(m, labels), (a.mean(2) + m.mean(2)) / 2
+
+    def load_streams(self, appearance: Mapping[str, Tensor], motion: Mapping[str, Tensor]) -> None:
+        """Stage 2's initialisation from the two trained streams' states (:func:`st_from_streams`): what
+        ``replicate.runs`` does for ``init_from: [<appearance run>, <motion run>]``."""
+        st_from_streams(self, appearance, motion)
 
 
 def position_loss(logits: Tensor, labels: Tensor) -> Tensor:
