@@ -79,7 +79,7 @@ SPEC_DIR = Path(__file__).resolve().parent / "papers"
 RUNS_DIR = config.REPO_ROOT / "runs"
 #: settings keys that TrainConfig takes directly
 _TRAIN_KEYS = ("epochs", "batch_size", "lr", "momentum", "nesterov", "weight_decay", "schedule", "warmup_epochs",
-               "step_epochs", "gamma", "num_workers", "precision", "freeze_iters")
+               "step_epochs", "gamma", "num_workers", "precision", "freeze_iters", "micro_batch")
 
 
 def load_spec(paper: str) -> dict:
@@ -111,6 +111,15 @@ def spec_runs(spec: dict) -> dict[str, dict]:
                 raise ValueError(f"run {name!r} is defined twice in the spec (in {section} and before)")
             out[name] = run or {}
     return out
+
+
+def source_runs(s: dict) -> list[str]:
+    """The runs whose weights a run starts from: its ``init_from`` (a run name, or a list of them:
+    feichtenhofer2016's ST-ResNet starts from its appearance and motion streams), less the image nets
+    (``image:<name>``) and ``torchvision``."""
+    source = s.get("init_from")
+    names = source if isinstance(source, list) else [source] if source else []
+    return [n for n in names if not (n.startswith(IMAGE_SOURCE) or n == "torchvision")]
 
 
 def run_settings(paper: str, run: str, profile: str | None = None, params: dict | None = None,
@@ -185,12 +194,12 @@ def _inputs_digest(s: dict, params: dict | None) -> str:
     if manifest.is_file():
         parts.append(hashlib.sha256(manifest.read_bytes()).hexdigest())
     source = s.get("init_from")
-    if source and source.startswith(IMAGE_SOURCE):
+    if isinstance(source, str) and source.startswith(IMAGE_SOURCE):
         weights = config.REPO_ROOT / "runs" / s["profile"] / "image_pretraining" / source[len(IMAGE_SOURCE):] / "final.pt"
         if weights.is_file():
             parts.append(hashlib.sha256(weights.read_bytes()).hexdigest())
-    elif source and source != "torchvision":
-        trained = run_plan(s["paper"], source, s["profile"], params).get("run", source)
+    for name in source_runs(s):
+        trained = run_plan(s["paper"], name, s["profile"], params).get("run", name)
         weights = seed_dir(s["paper"], trained, s["profile"], s["seed_index"]) / "final.pt"
         if weights.is_file():
             parts.append(hashlib.sha256(weights.read_bytes()).hexdigest())
@@ -236,9 +245,8 @@ def run_plan(paper: str, run: str, profile: str | None = None, params: dict | No
         s = settings(name)
         key = {k: v for k, v in s.items() if k not in _RECORDING_KEYS}
         key["dataset"] = config.data_role(s["dataset"], profile)
-        if s.get("init_from") in runs:
-            source = plan(s["init_from"])
-            key["init_from"] = source.get("run", s["init_from"])
+        if any(src in runs for src in source_runs(s)):
+            key["init_from"] = [plan(src).get("run", src) if src in runs else src for src in source_runs(s)]
         keys[name] = tuple(sorted((k, json.dumps(v, sort_keys=True)) for k, v in key.items()))
         return keys[name]
 
@@ -252,14 +260,16 @@ def run_plan(paper: str, run: str, profile: str | None = None, params: dict | No
             reason = f"split {s['split']} is not run at profile {profile} (params.yaml: {paper}.splits = {splits})"
         elif s.get("group") in (s.get("skip_groups") or []):
             reason = f"group {s['group']} is not run at profile {profile} (params.yaml: {paper}.skip_groups)"
-        elif s.get("init_from") in runs:
-            source = settings(s["init_from"])
-            if plan(s["init_from"])["action"] == "skip":
-                reason = f"its source run {s['init_from']} is not run at profile {profile}"
+        for src in [n for n in source_runs(s) if n in runs]:
+            if reason:
+                break
+            source = settings(src)
+            if plan(src)["action"] == "skip":
+                reason = f"its source run {src} is not run at profile {profile}"
             elif (source["dataset"] != s["dataset"]
                   and config.data_role(source["dataset"], profile) == config.data_role(s["dataset"], profile)):
                 reason = (f"at profile {profile} one stand-in plays both {source['dataset']} and {s['dataset']}: fine-tuning "
-                          f"{s['init_from']} on it would train twice on the same videos")
+                          f"{src} on it would train twice on the same videos")
         if reason:
             memo[name] = {"action": "skip", "reason": reason}
             return memo[name]
@@ -289,22 +299,86 @@ def _datasets(s: dict, params: dict) -> tuple[ClipDataset, ClipDataset, int]:
     train_videos = train_list(s, params)
     test_videos = config.video_list(s["dataset"], s.get("split", 1), config.test_subset(s["dataset"]), s["profile"], params,
                                     num_classes=s.get("classes"))
-    flow = s.get("modality", "rgb") == "flow"
-    if flow:
+    modality = s.get("modality", "rgb")
+    if modality not in MODALITIES:
+        raise BadValueError(f"run {s['run']}: unknown modality {modality!r}; use one of {', '.join(MODALITIES)}")
+    flow = modality == "flow"
+    if modality != "rgb":
         config.ensure_flow(s["dataset"], s["profile"], params)
     norm = dict(zip(("mean", "std"), FLOW_PIXELS)) if flow else {}
-    cache = s.get("cache_frames", False)
-    probes = config.probe_cache_dir(params)
-    role = config.data_role(s["dataset"], s["profile"])
-    common = dict(decode_size=tuple(s["resize"]), cache_frames=cache, progress=False,
-                  frame_cache_dir=config.frame_cache_dir(params) if cache else None,
-                  probe_cache=probes / f"{s['profile']}_{role}.json" if probes else None,
-                  flow=config.flow_roots(s["dataset"], s["profile"], params) if flow else None)
+    if s.get("chunks"):
+        return (*_chunk_datasets(s, params, train_videos, test_videos), train_videos.num_classes)
+    common = {**_store_kwargs(s, params, tuple(s["resize"])),
+              "flow": config.flow_roots(s["dataset"], s["profile"], params) if flow else None}
     train_set = ClipDataset(train_videos, s["clip_len"], s["stride"], "train", seed=s["seed"],
                             transform=train_transform(s["crop"], flip=s.get("flip", False), flow=flow, **norm), **common)
     test_set = ClipDataset(test_videos, s["clip_len"], s["stride"], "test", num_clips=s["test_clips"],
                            transform=test_transform(s["crop"], **norm), **common)
     return train_set, test_set, train_videos.num_classes
+
+
+#: what a run's network reads: RGB clips, flow clips, or both (feichtenhofer2016's ST-ResNet, appearance first)
+MODALITIES = ("rgb", "flow", "rgb+flow")
+
+
+def _store_kwargs(s: dict, params: dict, decode_size) -> dict:
+    """What every ClipDataset of a run shares: decode size, the frame cache (``cache_frames``) and the probe cache."""
+    cache = s.get("cache_frames", False)
+    probes = config.probe_cache_dir(params)
+    role = config.data_role(s["dataset"], s["profile"])
+    return dict(decode_size=decode_size, cache_frames=cache, progress=False,
+                frame_cache_dir=config.frame_cache_dir(params) if cache else None,
+                probe_cache=probes / f"{s['profile']}_{role}.json" if probes else None)
+
+
+def frame_stores(s: dict, params: dict, videos, mode: str, rgb: bool = True, flow: bool = True,
+                 decode_size="resize") -> tuple:
+    """ClipDatasets used as frame stores (``frames_at``) of ``videos``: their RGB frames and / or their stored
+    flow, decoded at the run's ``resize`` (or ``decode_size``: None for the native size), cached as the run says."""
+    from .data.clips import ClipDataset
+
+    common = _store_kwargs(s, params, tuple(s["resize"]) if decode_size == "resize" else decode_size)
+    roots = config.flow_roots(s["dataset"], s["profile"], params) if flow else None
+    return (ClipDataset(videos, 1, 1, mode, num_clips=1, **common, flow=None) if rgb else None,
+            ClipDataset(videos, 1, 1, mode, num_clips=1, **common, flow=roots) if flow else None)
+
+
+def flow_fields(s: dict) -> int:
+    """Flow fields stacked per chunk (feichtenhofer2016's motion stream: 10, the model's default)."""
+    from .models.st_resnet import FLOW_FIELDS
+
+    return (s.get("model_kwargs") or {}).get("flow_fields", FLOW_FIELDS)
+
+
+def _chunk_datasets(s: dict, params: dict, train_videos, test_videos) -> tuple:
+    """feichtenhofer2016's chunked inputs (``replicate.data.chunks.ChunkDataset``): ``chunks`` chunks ``tau``
+    apart in training, ``test_frames`` frames (and their mirror images, ``test_flips``) in testing, each chunk
+    one RGB frame and/or ``flow_fields`` stacked flow fields; the test crop is the centre ``crop`` or, with
+    ``test_whole_frame``, the whole frame (the paper)."""
+    from .data.chunks import ChunkDataset
+
+    modality = s.get("modality", "rgb")
+
+    def stores(videos, mode: str) -> tuple:
+        # frame stores only: ChunkDataset reads their frames by index and transforms them itself
+        return frame_stores(s, params, videos, mode, rgb=modality != "flow", flow=modality != "rgb")
+
+    fields = flow_fields(s)
+    train_set = ChunkDataset(*stores(train_videos, "train"), "train", chunks=s["chunks"], tau_range=tuple(s.get("tau", (1, 1))),
+                             crop=s["crop"], flip=s.get("flip", True), fields=fields, seed=s["seed"])
+    test_set = ChunkDataset(*stores(test_videos, "test"), "test", fields=fields, test_count=s["test_frames"],
+                            test_flips=s.get("test_flips", True), test_crop=None if s.get("test_whole_frame") else s["crop"],
+                            seed=s["seed"])
+    return train_set, test_set
+
+
+def input_shape(s: dict) -> tuple[int, ...]:
+    """The shape of one training input of a run (``s``: its settings), as FLOP counts take it: ``(C, T, H, W)``."""
+    fields = flow_fields(s)
+    if s.get("chunks"):
+        channels = {"rgb": 3, "flow": 2 * fields, "rgb+flow": 3 + 2 * fields}[s.get("modality", "rgb")]
+        return channels, s["chunks"], s["crop"], s["crop"]
+    return 2 if s.get("modality", "rgb") == "flow" else 3, s["clip_len"], s["crop"], s["crop"]
 
 
 def _one_clip_per_video(test_set: ClipDataset, cache_frames: bool) -> ClipDataset:
@@ -326,10 +400,11 @@ def build_model(paper: str, run: str, profile: str, num_classes: int | None = No
     s = settings or run_settings(paper, run, profile, params)
     torch.manual_seed(s["seed"])
     n = num_classes if num_classes is not None else train_list(s, params).num_classes
-    in_channels = 2 if s.get("modality", "rgb") == "flow" else 3
+    in_channels = 2 if s.get("modality", "rgb") == "flow" else 3  # rgb+flow (ST-ResNet): the appearance stream's
     extra = {k: True for k in ("torchvision_compat", "zero_init_residual", "batch_norm") if s.get(k)}
     if accepts(s["model"], "input_size"):  # nets with fc layers (mansimov2015) are built for their crop
         extra["input_size"] = s["crop"]
+    extra.update(s.get("model_kwargs") or {})  # a model family's own options (feichtenhofer2016: sub_batch ...)
     return create(s["model"], num_classes=n, width=s["width"], in_channels=in_channels, clip_len=s["clip_len"], **extra)
 
 
@@ -347,9 +422,35 @@ def load_model(paper: str, run: str, profile: str, params: dict | None = None, s
         raise MissingInputError(f"{path} does not exist: train the run first (`dvc repro` or "
                                 f"`python -m replicate.runs {paper} {trained} --profile {profile}`)")
     state = torch.load(path, map_location="cpu", weights_only=True)
-    model = build_model(paper, trained, profile, num_classes=state["fc.weight"].shape[0], params=params)
+    model = build_model(paper, trained, profile, num_classes=_num_classes(state), params=params)
     model.load_state_dict(state)
     return model.eval()
+
+
+def _is_classifier(key: str) -> bool:
+    """Whether a state-dict key is a classifier's (``fc.*``, or a stream's ``<stream>.fc.*``): what a new task
+    starts afresh."""
+    return key.startswith("fc.") or ".fc." in key
+
+
+def _num_classes(state: dict) -> int:
+    """The class count of a trained model's state: its (first) classifier's rows (``fc.weight``, or a
+    two-stream net's ``appearance.fc.weight``)."""
+    key = next(k for k in state if _is_classifier(k) and k.endswith("fc.weight"))
+    return state[key].shape[0]
+
+
+def _load_source_state(s: dict, source: str, params: dict) -> dict:
+    """The trained weights of seed ``s["seed_index"]`` of run ``source`` (of the run's paper, or a path)."""
+    import torch
+
+    known = source in spec_runs(load_spec(s["paper"]))
+    trained = run_plan(s["paper"], source, s["profile"], params).get("run", source) if known else source
+    path = seed_dir(s["paper"], trained, s["profile"], s.get("seed_index", 0)) / "final.pt"
+    if not path.is_file():
+        raise MissingInputError(f"run {s['run']} (seed index {s.get('seed_index', 0)}) starts from run {trained}, "
+                                f"but {path} does not exist: train {trained} first")
+    return torch.load(path, map_location="cpu", weights_only=True)
 
 
 def _initialise(model, s: dict, params: dict) -> str | None:
@@ -361,6 +462,14 @@ def _initialise(model, s: dict, params: dict) -> str | None:
     source = s.get("init_from")
     if not source:
         return None
+    if isinstance(source, list):  # a model built from several trained ones (ST-ResNet from its two streams)
+        if not hasattr(model, "load_streams") or len(source) != 2:
+            raise BadValueError(f"run {s['run']}: init_from lists {len(source)} runs; a list must name exactly two, an "
+                                f"appearance and a motion run, for a two-stream model ({s['model']} is not one)"
+                                if len(source) != 2 else f"run {s['run']}: {s['model']} is not a two-stream model: "
+                                "give init_from one run")
+        model.load_streams(*(_load_source_state(s, name, params) for name in source))
+        return "+".join(source)
     if source.startswith(IMAGE_SOURCE):
         return _initialise_from_image_net(model, s, source[len(IMAGE_SOURCE):])
     if source == "torchvision":
@@ -368,18 +477,13 @@ def _initialise(model, s: dict, params: dict) -> str | None:
             raise BadValueError(f"torchvision's weights are full width; run {s['run']} has width {s['width']}")
         state = load_torchvision_kinetics(s["model"]).state_dict()
     else:
-        known = source in spec_runs(load_spec(s["paper"]))
-        trained = run_plan(s["paper"], source, s["profile"], params).get("run", source) if known else source
-        path = seed_dir(s["paper"], trained, s["profile"], s.get("seed_index", 0)) / "final.pt"
-        if not path.is_file():
-            raise MissingInputError(f"run {s['run']} (seed index {s.get('seed_index', 0)}) starts from run {trained}, "
-                                    f"but {path} does not exist: train {trained} first")
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        state = _load_source_state(s, source, params)
     own = model.state_dict()
-    if state["fc.weight"].shape != own["fc.weight"].shape:
-        state = {k: v for k, v in state.items() if not k.startswith("fc.")}
+    heads = [k for k in own if _is_classifier(k) and k.endswith("fc.weight")]
+    if any(k in state and state[k].shape != own[k].shape for k in heads):  # another class count: fresh classifiers
+        state = {k: v for k, v in state.items() if not _is_classifier(k)}
     missing, unexpected = model.load_state_dict(state, strict=False)
-    if unexpected or [k for k in missing if not k.startswith("fc.")]:
+    if unexpected or [k for k in missing if not _is_classifier(k)]:
         raise RuntimeError(f"{source} does not fit {s['model']}: missing {missing[:5]}, unexpected {unexpected[:5]}")
     return source
 
@@ -400,7 +504,13 @@ def _initialise_from_image_net(model, s: dict, name: str) -> str:
 
     source = load_pretrained(name, s["profile"])
     target = model.state_dict()
-    state, left_out = inflate_state_dict(source, {k: v for k, v in target.items() if not is_fresh(k)}, s.get("inflate", "ia"))
+    fit = getattr(model, "fit_image_state", None)  # a model family's own mapping (feichtenhofer2016's streams)
+    if fit is not None:
+        state = fit(source)
+        left_out = [k for k in target if k not in state and not k.endswith("num_batches_tracked") and not _is_classifier(k)]
+    else:
+        state, left_out = inflate_state_dict(source, {k: v for k, v in target.items() if not is_fresh(k)},
+                                             s.get("inflate", "ia"))
     problems = [k for k in left_out if not is_fresh(k)]
     problems += [k for k in source if k not in target and (source[k].ndim >= 4 or k.endswith("running_mean"))]
     if problems:
@@ -503,7 +613,7 @@ def _train_seed(s: dict, params: dict, progress: bool, work: Path) -> dict | Non
                   fingerprint=fingerprint)
     if _rank() != 0:
         return None
-    metrics = evaluate(model, test_set, precision=s["precision"], num_workers=s.get("num_workers", 0))
+    metrics = _evaluate(model, test_set, s, num_workers=s.get("num_workers", 0))
     # every per-video record is keyed by video id: the verdicts match rows by id, never by position
     video_ids = [test_set.video_ids[i] for i in metrics["video_order"]]
     if not len(video_ids) == len(metrics["video_correct"]) == len(metrics["video_clip_acc"]):
@@ -517,7 +627,7 @@ def _train_seed(s: dict, params: dict, progress: bool, work: Path) -> dict | Non
                       | {sample.video_id for sample, _ in test_set.videos if sample.video_id not in scored})
     np.savez(work / "video_scores.npz", scores=metrics["video_scores"].numpy(), labels=np.asarray(metrics["video_labels"]),
              video_ids=np.asarray(video_ids))
-    shape = (2 if s.get("modality", "rgb") == "flow" else 3, s["clip_len"], s["crop"], s["crop"])
+    shape = input_shape(s)
     result = {
         "paper": paper, "run": run, "profile": s["profile"], "seed_index": k, "settings": s,
         "clip@1": metrics["clip@1"], "video@1": metrics["video@1"], "video@5": metrics["video@5"], "loss": metrics.get("loss"),
@@ -537,6 +647,15 @@ def _train_seed(s: dict, params: dict, progress: bool, work: Path) -> dict | Non
     }
     save_json(result, work / "metrics.json")
     return result
+
+
+def _evaluate(model, test_set, s: dict, num_workers: int = 0) -> dict:
+    """The run's test protocol on ``test_set``: its precision, what a video's clips average (``test_scores``:
+    softmax, or feichtenhofer2016's logits) and its test batch size."""
+    from .evaluate import evaluate
+
+    return evaluate(model, test_set, precision=s["precision"], num_workers=num_workers,
+                    scores=s.get("test_scores", "softmax"), batch_size=s.get("test_batch_size", 16))
 
 
 def paper_gpu_hours(paper: str, run: str) -> float:
@@ -590,7 +709,7 @@ def evaluate_run(paper: str, run: str, profile: str, params: dict | None = None,
     _, test_set, _ = _datasets({**s, "cache_frames": False}, params)
     per_seed = {}
     for k in seed_indices(s):
-        m = evaluate(load_model(paper, run, profile, params, seed=k), test_set, precision=s["precision"])
+        m = _evaluate(load_model(paper, run, profile, params, seed=k), test_set, s)
         per_seed[k] = {"run": run, "settings": seed_settings(s, k), "clip@1": m["clip@1"], "video@1": m["video@1"],
                        "video@5": m["video@5"], "num_test_videos": m["num_videos"],
                        "test_video_ids": [test_set.video_ids[i] for i in m["video_order"]],
@@ -668,12 +787,13 @@ def ensure_run(paper: str, run: str, profile: str, params: dict | None = None, p
     if plan["action"] == "same_as":
         ensure_run(paper, plan["run"], profile, params, progress)
     source = s.get("init_from")
-    if plan["action"] == "train" and source and source.startswith(IMAGE_SOURCE):
+    if plan["action"] == "train" and isinstance(source, str) and source.startswith(IMAGE_SOURCE):
         from .pretrain import ensure_pretrained
 
         ensure_pretrained(source[len(IMAGE_SOURCE):], profile, params)
-    elif plan["action"] == "train" and source and source != "torchvision":
-        ensure_run(paper, source, profile, params, progress)
+    elif plan["action"] == "train":
+        for name in source_runs(s):
+            ensure_run(paper, name, profile, params, progress)
     train_run(paper, run, profile, params, progress=progress)
     return load_run(paper, run, profile)
 

@@ -200,3 +200,60 @@ def test_work_folder_name_follows_what_decides_the_weights():
     assert work.parts[-5:-2] == ("smoke", "tran2018", "r3d_18") and work.parts[-2].startswith(digest + "-")
     assert work.name == "seed0" and work.parent.parent == runs.run_work_dir("tran2018", "r3d_18", "smoke")
     assert runs.RUNS_DIR not in work.parents  # outside the DVC output
+
+
+def test_st_resnet_runs_start_from_their_streams_and_the_image_net(tmp_path, monkeypatch):
+    """feichtenhofer2016's chain: a stream from the image net (motion conv1 = RGB mean over 20 channels), the
+    HMDB51 motion stream from the UCF101 one (a fresh classifier: other classes), ST-ResNet from both
+    streams (temporal convs the 1x1 filters over 3, the classifiers kept)."""
+    from replicate import pretrain
+
+    monkeypatch.setattr(runs, "RUNS_DIR", tmp_path)
+    paper = "feichtenhofer2016"
+    from replicate.models import create
+
+    image_net = create("resnet50", num_classes=16, width=0.125)
+    monkeypatch.setattr(pretrain, "load_pretrained", lambda name, profile: image_net.state_dict())
+
+    def built(run, classes):
+        s = runs.seed_settings(runs.run_settings(paper, run, "smoke"), 0)
+        return runs.build_model(paper, run, "smoke", num_classes=classes, settings=s), s
+
+    def save(run, model):
+        (tmp_path / "smoke" / paper / run / "seed0").mkdir(parents=True)
+        torch.save(model.state_dict(), tmp_path / "smoke" / paper / run / "seed0" / "final.pt")
+
+    motion, s = built("motion_ucf101_split1", 4)
+    assert runs._initialise(motion, s, {}) == "image:resnet50"
+    rgb_mean = image_net.conv1.weight.mean(1, keepdim=True)
+    torch.testing.assert_close(motion.conv1.weight, rgb_mean.expand(-1, 20, -1, -1, -1))
+    torch.testing.assert_close(motion.layer3[1].conv2.weight, image_net.layer3[1].conv2.weight)
+    save("motion_ucf101_split1", motion)
+    appearance, s = built("appearance_ucf101_split1", 4)
+    runs._initialise(appearance, s, {})
+    save("appearance_ucf101_split1", appearance)
+
+    hmdb, s = built("motion_hmdb51_split1", 3)
+    assert runs._initialise(hmdb, s, {}) == "motion_ucf101_split1"
+    torch.testing.assert_close(hmdb.conv1.weight, motion.conv1.weight)
+    assert hmdb.fc.out_features == 3
+
+    st, s = built("st_resnet_ucf101_split1", 4)
+    assert s["init_from"] == ["appearance_ucf101_split1", "motion_ucf101_split1"]
+    runs._initialise(st, s, {})
+    torch.testing.assert_close(st.appearance.fc.weight, appearance.fc.weight)
+    torch.testing.assert_close(st.motion.conv1.weight, motion.conv1.weight)
+    spread = st.motion.layer4[1].conv1.weight  # a temporal conv: (O, I, 3, 1, 1), each slice W / 3
+    assert spread.shape[2] == 3
+    torch.testing.assert_close(spread.sum(2, keepdim=True), motion.layer4[1].conv1.weight)
+    star, s = built("st_resnet_star_ucf101_split1", 4)
+    save("st_resnet_ucf101_split1", st)
+    runs._initialise(star, s, {})
+    assert all(torch.equal(a, b) for a, b in zip(star.state_dict().values(), st.state_dict().values()))
+    assert runs.input_shape(s) == (23, 11, s["crop"], s["crop"])
+    # every source in the list is a dependency the plan knows: a skipped stream skips the ST-ResNet built on it
+    params = config.load_params()
+    params["profiles"]["smoke"]["feichtenhofer2016"]["skip_groups"] = ["motion"]
+    plan = runs.run_plan(paper, "st_resnet_ucf101_split1", "smoke", params)
+    assert plan == {"action": "skip", "reason": "its source run motion_ucf101_split1 is not run at profile smoke"}
+    assert runs.run_plan(paper, "st_resnet_ucf101_split1", "smoke")["action"] == "train"
