@@ -23,6 +23,13 @@ SIZE_OVERRIDE = {"epochs": 1, "batch_size": 2, "test_clips": 1, "num_workers": 0
 MANSIMOV_OVERRIDE = {"epochs": 1, "batch_size": 2, "test_clips": 1, "freeze_iters": 1, "num_workers": 0,
                      "cache_frames": False}
 PRETRAIN_OVERRIDE = {"epochs": 1, "batch_size": 2, "num_workers": 0}
+#: feichtenhofer2016's (profiles.paper.feichtenhofer2016): one epoch of batches of 2, 5 test frames (ST-ResNet*'s
+#: temporal pool needs 5 chunks), split 1; everything else (224 px, whole-frame tests with flips) as shipped
+FEICHTENHOFER_OVERRIDE = {"epochs": 1, "step_epochs": 1, "batch_size": 2, "test_frames": 5, "test_batch_size": 1,
+                          "num_workers": 0, "splits": [1]}
+#: the IDT stand-in's (profiles.paper.idt): the tiny tree's videos have 12 frames of 32x64, shorter than IDT's
+#: 15-frame trajectories and 32-px volumes, and too few trajectories for 256 GMM components
+IDT_OVERRIDE = {"length": 6, "starts_every": 3, "patch": 8, "gmm_components": 2, "gmm_sample": 2000, "splits": [1]}
 #: the Composite LSTM's (profiles.paper.composite_lstm): one epoch of each phase on batches of 2
 COMPOSITE_OVERRIDE = {"pretrain": {"epochs": 1, "batch_size": 2}, "classifier": {"epochs": 1, "batch_size": 2}}
 #: every mansimov2015 stage but Table 1 / Figure 2's other inits (IA / IS / ZWI: NWI's code path with another alpha);
@@ -42,6 +49,8 @@ def paper_project(tmp_path_factory):
     params["profiles"]["paper"]["tran2018"].update(SIZE_OVERRIDE)
     params["profiles"]["paper"]["mansimov2015"].update(MANSIMOV_OVERRIDE)
     params["profiles"]["paper"]["image_pretraining"].update(PRETRAIN_OVERRIDE)
+    params["profiles"]["paper"]["feichtenhofer2016"].update(FEICHTENHOFER_OVERRIDE)
+    params["profiles"]["paper"]["idt"] = IDT_OVERRIDE
     params["profiles"]["paper"]["composite_lstm"] = COMPOSITE_OVERRIDE
     (proj / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     return proj, real
@@ -118,19 +127,23 @@ def test_mansimov2015_runs_at_paper_on_real_formats(paper_project):
     assert status.returncode == 0 and "changed" not in status.stdout, status.stdout
 
 
-#: feichtenhofer2016's stages so far: the ResNet-50 both streams start from, and the architecture notebooks
+#: every feichtenhofer2016 stage: the ResNet-50 both streams start from, the architecture notebooks, and Tables 2-4
+#: (which pull in split 1's 8 runs: the streams, HMDB51's motion stream from UCF101's, ST-ResNet, ST-ResNet*; and
+#: the IDT stand-in on both datasets)
 FEICHTENHOFER_TARGETS = ["pretrain_images@resnet50", "feichtenhofer2016_table1", "feichtenhofer2016_figure1",
-                         "feichtenhofer2016_figure2", "feichtenhofer2016_figure3"]
+                         "feichtenhofer2016_figure2", "feichtenhofer2016_figure3", "feichtenhofer2016_table2",
+                         "feichtenhofer2016_table3", "feichtenhofer2016_table4"]
 
 
 def test_feichtenhofer2016_stages_run_at_paper(paper_project):
-    """ResNet-50 (MSRA's v1, full width, 1000-class head sized by the ImageFolder tree) pretrained at 224 px, and
-    Table 1 / Figures 1-3, whose numbers do not depend on the profile."""
+    """ResNet-50 (MSRA's v1, full width, 1000-class head sized by the ImageFolder tree) pretrained at 224 px,
+    Table 1 / Figures 1-3 (whose numbers do not depend on the profile), and Table 3's three training stages on
+    the real-format UCF101 / HMDB51 trees at full size: 224-px crops, tests on whole frames and their flips."""
     from replicate.flops import count_params
     from replicate.models import create
 
     proj, _ = paper_project
-    done = dvc(proj, "repro", *FEICHTENHOFER_TARGETS, timeout=900)
+    done = dvc(proj, "repro", *FEICHTENHOFER_TARGETS, timeout=1500)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     pre = json.loads((proj / "runs/paper/image_pretraining/resnet50/metrics.json").read_text())
     s = pre["settings"]
@@ -138,6 +151,21 @@ def test_feichtenhofer2016_stages_run_at_paper(paper_project):
     assert pre["params"] == count_params(create("resnet50", num_classes=2))
     table1 = (proj / "results/feichtenhofer2016/paper/table1.md").read_text()
     assert "| pool5 | 1x1x4 | 1x1x4 | 675 | 675 | 619 | 47 | 21 | False |" in table1
+    runs_dir = proj / "runs/paper/feichtenhofer2016"
+    st = json.loads((runs_dir / "st_resnet_star_hmdb51_split1/seed0/metrics.json").read_text())
+    s = st["settings"]
+    assert (s["crop"], s["width"], s["chunks"], s["tau"], s["test_whole_frame"], s["test_flips"]) == (224, 1.0, 11, [1, 15], True, True)
+    assert s["init_from"] == "st_resnet_hmdb51_split1" and st["num_test_videos"] >= 1
+    motion = json.loads((runs_dir / "motion_hmdb51_split1/seed0/metrics.json").read_text())
+    assert motion["settings"]["init_from"] == "motion_ucf101_split1"
+    assert "skipped" in json.loads((runs_dir / "st_resnet_ucf101_split2/metrics.json").read_text())
+    claims = json.loads((proj / "results/feichtenhofer2016/paper/table3_claims.json").read_text())
+    assert len(claims) == 8 and all(c["verdict"] in ("reproduced", "inconclusive", "contradicted") for c in claims)
+    idt_run = json.loads((runs_dir / "idt_hmdb51_split1/seed0/metrics.json").read_text())
+    assert idt_run["settings"]["gmm_components"] == 2 and idt_run["settings"]["grid"] == 5  # the spec's W = 5
+    assert sum(idt_run["trajectories"].values()) > 0 and idt_run["num_test_videos"] >= 1
+    claims4 = json.loads((proj / "results/feichtenhofer2016/paper/table4_claims.json").read_text())
+    assert len(claims4) == 4
     status = dvc(proj, "status", *FEICHTENHOFER_TARGETS)
     assert status.returncode == 0 and "changed" not in status.stdout, status.stdout
 

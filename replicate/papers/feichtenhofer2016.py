@@ -3,7 +3,8 @@
 Every number shown next to ours comes from ``feichtenhofer2016.yaml`` (the paper spec, with the
 inventory's arithmetic where the paper prints nothing); every number of ours is measured on a network
 of ``replicate.models.st_resnet``: built sizes and strides, perturbation of single chunks, the traced
-graph, autograd, ``FlopCounterMode``. Nothing here depends on training.
+graph, autograd, ``FlopCounterMode`` (Table 1, Figures 1-3), or read from the trained runs of
+``replicate.runs`` and the IDT stand-in of ``replicate.idt`` (Tables 2-4).
 """
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .. import report, runs
+from .. import config, idt, report, runs
+from ..evaluate import fuse_streams
 from ..flops import count_flops, count_params
 from ..models import create
 from ..models import st_resnet as S
@@ -24,6 +26,7 @@ CHECK_WIDTH = 1 / 16
 
 write = functools.partial(report.write_results, PAPER)
 write_figure = functools.partial(report.save_figure, PAPER)
+verdicts_markdown = report.verdict_summary
 
 
 def spec() -> dict:
@@ -299,3 +302,220 @@ def figure3(fields: dict[str, dict[str, int]]):
     ax.set_title("temporal receptive field of one unit (chunks found by perturbing one input chunk at a time)")
     fig.tight_layout()
     return fig
+
+
+# ----------------------------------------------------------------------------- Tables 2-3
+def _t3() -> dict:
+    return spec()["tables"]["table3"]
+
+
+def trained_splits(profile: str, params: dict | None = None) -> list[int]:
+    """The splits whose runs a profile trains (mini: 1; paper: 1-3): Table 3 is their mean."""
+    s = runs.run_settings(PAPER, "appearance_ucf101_split1", profile, params)
+    return list(s.get("splits") or (1, 2, 3))
+
+
+def _run_name(stage: str, dataset: str, split: int) -> str:
+    return f"{stage}_{dataset}_split{split}"
+
+
+def _merge_splits(per_split: dict[int, dict]) -> dict:
+    """One row's runs over several splits as one run: seed k's test videos of every split together (ids prefixed
+    ``s<k>/``: HMDB51's splits share videos), so video@1 is the mean over splits weighted by their test-set sizes
+    (equal in UCF101 and HMDB51 up to a few videos) and the verdicts see every video. Only what is merged is kept
+    (video@1, the per-video records, the mean training accuracy, the summed time), not split 1's other numbers."""
+    if len(per_split) == 1:
+        return next(iter(per_split.values()))
+    seeds = sorted(set.intersection(*(set(m["seeds"]) for m in per_split.values())))
+    per_seed = {}
+    for k in seeds:
+        parts = [(split, m["per_seed"][k]) for split, m in sorted(per_split.items())]
+        correct = [c for _, sm in parts for c in sm["video_correct"]]
+        accs = [sm["train_acc"] for _, sm in parts if sm.get("train_acc") is not None]
+        per_seed[k] = {"run": "+".join(sm["run"] for _, sm in parts), "seed_index": k,
+                       "settings": parts[0][1].get("settings"), "splits": [split for split, _ in parts],
+                       "test_video_ids": [f"s{split}/{v}" for split, sm in parts for v in sm["test_video_ids"]],
+                       "video_correct": correct, "video@1": float(np.mean(correct)), "num_test_videos": len(correct),
+                       **({"train_acc": float(np.mean(accs))} if accs else {}),
+                       "train_seconds": float(sum(sm.get("train_seconds", 0.0) for _, sm in parts))}
+    return runs.summarize_seeds(per_seed)
+
+
+def _fused_seed(fused: dict, run: str, k: int) -> dict:
+    """A fusion's seed record (``evaluate.fuse_streams``' result), shaped as a trained seed's for the verdicts."""
+    return {"run": run, "seed_index": k, "video@1": fused["video@1"], "video@5": fused["video@5"],
+            "num_test_videos": fused["num_videos"], "test_video_ids": fused["video_ids"],
+            "video_correct": [int(c) for c in fused["video_correct"]], "dropped_videos": fused["dropped"]}
+
+
+def fused_streams(dataset: str, split: int, profile: str) -> dict:
+    """The evaluation-only Two-Streams row of one split: per seed, the appearance and motion streams' stored
+    per-video scores (averaged fc outputs, not softmaxes) averaged with equal weights (section 4.1)."""
+    names = [_run_name(stage, dataset, split) for stage in ("appearance", "motion")]
+    metrics = [runs.ensure_run(PAPER, n, profile) for n in names]
+    per_seed = {k: _fused_seed(fuse_streams([runs.load_video_scores(PAPER, n, profile, k) for n in names]),
+                               " + ".join(names), k)
+                for k in sorted(set(metrics[0]["seeds"]) & set(metrics[1]["seeds"]))}
+    return runs.summarize_seeds(per_seed)
+
+
+def _table_runs(table: dict, profile: str, row_runs) -> dict[str, dict]:
+    """``"<dataset> <row>"`` -> every trained row of ``table`` (its ``rows``, quoted ones left out) over the
+    trained splits; ``row_runs(row, dataset, split)`` gives a row's metrics on one split."""
+    out = {}
+    for dataset, label in table["datasets"].items():
+        for row in table["rows"]:
+            if not row.get("reported"):
+                out[f"{label} {row['name']}"] = _merge_splits({split: row_runs(row, dataset, split)
+                                                               for split in trained_splits(profile)})
+    return out
+
+
+def table_claims(table: dict, run_metrics: dict[str, dict]) -> list[dict]:
+    """Every claim of ``table`` (a spec table) with its verdict: per-video correctness matched by id, seeds as seeds."""
+    out = []
+    for c in table["claims"]:
+        claim = report.Claim(c["id"], c["text"], c["kind"], c["a"], c.get("b"))
+        out.append(report.evaluate_claim(claim, {n: runs.per_video(run_metrics[n]) for n in claim.rows}))
+    return out
+
+
+def table3_runs(profile: str) -> dict[str, dict]:
+    """``"<dataset> <row>"`` -> the row's runs over the trained splits (:func:`_merge_splits`), each run read
+    from the pipeline's outputs (or trained now: a notebook at smoke)."""
+    def row_runs(row: dict, dataset: str, split: int) -> dict:
+        if "fuse" in row:
+            return fused_streams(dataset, split, profile)
+        return runs.ensure_run(PAPER, _run_name(row["run"], dataset, split), profile)
+
+    return _table_runs(_t3(), profile, row_runs)
+
+
+def table3(run_metrics: dict[str, dict], profile: str) -> pd.DataFrame:
+    """Table 3, paper vs ours per dataset and row (video@1, %): the mean over seeds, its seed spread, the final
+    training accuracy, and how many test videos and splits it covers."""
+    t = _t3()
+    splits = trained_splits(profile)
+    rows = []
+    for dataset, label in t["datasets"].items():
+        for row in t["rows"]:
+            name = f"{label} {row['name']}"
+            note = "evaluation only: appearance + motion scores averaged" if "fuse" in row else ""
+            rows.append({"name": name, "paper_video@1": row["paper"][dataset],
+                         "ours_video@1": 100 * run_metrics[name]["video@1"], "note": note})
+    table = report.with_seed_columns(report.compare_table(rows, ["video@1"]), run_metrics)
+    first_seed = {n: m["per_seed"][m["seeds"][0]] for n, m in run_metrics.items()}
+    return report.add_columns(table, {"test videos": [len(first_seed[n]["test_video_ids"]) for n in table.index],
+                                      "splits": [", ".join(map(str, splits))] * len(table)}).round(1)
+
+
+def table3_claims(run_metrics: dict[str, dict]) -> list[dict]:
+    """Every claim of Table 3 with its verdict."""
+    return table_claims(_t3(), run_metrics)
+
+
+def table3_bars(table: pd.DataFrame):
+    """Paper vs ours per row, both datasets."""
+    return report.paper_vs_ours_bars(table, "video@1")
+
+
+#: Table 2's columns, and what each is in a run's settings
+_TABLE2_KEYS = {"chunks": "chunks", "tau": "tau", "SGD batch": "batch_size", "BN batch": "model_kwargs",
+                "lr": "lr", "epochs": "epochs", "lr / 10 every (epochs)": "step_epochs", "crop": "crop",
+                "width": "width", "test frames": "test_frames", "test flips": "test_flips",
+                "test on whole frames": "test_whole_frame"}
+
+
+def table2(profile: str) -> pd.DataFrame:
+    """Table 2 (the training phases) as settings, paper (the spec, in the paper's units: its iterations as
+    epochs of one item per video) beside ours at ``profile``, for each stage's UCF101 split-1 run."""
+    spec_ = spec()
+    paper_runs = runs.spec_runs(spec_)
+    rows = []
+    for stage, label in (("appearance", "Appearance stream"), ("motion", "Motion stream"), ("st_resnet", "ST-ResNet"),
+                         ("st_resnet_star", "ST-ResNet*")):
+        name = _run_name(stage, "ucf101", 1)
+        paper = {**spec_["settings"], "width": 1.0, **paper_runs[name]}
+        ours = runs.run_settings(PAPER, name, profile)
+        for who, s in (("paper", paper), (f"ours ({profile})", ours)):
+            rec = {"phase": label, "settings": who}
+            for col, key in _TABLE2_KEYS.items():
+                value = s.get(key)
+                if key == "model_kwargs":  # BN statistics over sub-batches of this many videos, or the batch
+                    value = min((value or {}).get("sub_batch") or s["batch_size"], s["batch_size"])
+                elif key == "tau" and s.get("chunks", 1) == 1:
+                    value = None  # one chunk: no spacing
+                rec[col] = "-" if value is None else str(value)
+            rows.append(rec)
+    return pd.DataFrame(rows).set_index(["phase", "settings"])
+
+
+# ----------------------------------------------------------------------------- Table 4
+def _t4() -> dict:
+    return spec()["tables"]["table4"]
+
+
+def ensure_idt(dataset: str, split: int, profile: str) -> dict:
+    """The IDT stand-in's result on a split (``replicate.idt``), read from the pipeline's outputs or computed now."""
+    done = runs.load_run(PAPER, idt.run_name(dataset, split), profile)
+    if done is None:
+        idt.run(PAPER, dataset, split, profile, progress=False)
+        done = runs.load_run(PAPER, idt.run_name(dataset, split), profile)
+    return done
+
+
+def _l2_rows(scores: dict) -> dict:
+    x = np.asarray(scores["scores"], dtype=np.float64)
+    return {**scores, "scores": x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)}
+
+
+def fused_with_idt(dataset: str, split: int, profile: str) -> dict:
+    """ST-ResNet* + IDT on one split: per ST-ResNet* seed, its video scores and the stand-in's SVM scores, each
+    L2-normalised per video, averaged (section 4.2); the stand-in is deterministic, its one result serves every seed."""
+    star = _run_name("st_resnet_star", dataset, split)
+    metrics = runs.ensure_run(PAPER, star, profile)
+    ensure_idt(dataset, split, profile)
+    idt_scores = _l2_rows(runs.load_video_scores(PAPER, idt.run_name(dataset, split), profile, 0))
+    per_seed = {k: _fused_seed(fuse_streams([_l2_rows(runs.load_video_scores(PAPER, star, profile, k)), idt_scores]),
+                               f"{star} + {idt.run_name(dataset, split)}", k)
+                for k in metrics["seeds"]}
+    return runs.summarize_seeds(per_seed)
+
+
+def table4_runs(profile: str) -> dict[str, dict]:
+    """``"<dataset> <row>"`` -> the trained rows of Table 4 over the trained splits."""
+    def row_runs(row: dict, dataset: str, split: int) -> dict:
+        if "fuse" in row:
+            return fused_with_idt(dataset, split, profile)
+        if row["run"] == "idt":
+            return ensure_idt(dataset, split, profile)
+        return runs.ensure_run(PAPER, _run_name(row["run"], dataset, split), profile)
+
+    return _table_runs(_t4(), profile, row_runs)
+
+
+def table4(run_metrics: dict[str, dict]) -> pd.DataFrame:
+    """Table 4 as the paper prints it (one row per method, a column pair per dataset): paper, ours, difference;
+    quoted rows marked reported; then the seed spread of ours per dataset."""
+    t = _t4()
+    rows = []
+    for row in t["rows"]:
+        rec = {"name": row["name"], "reported": row.get("reported", False), "note": row.get("note")}
+        for dataset, label in t["datasets"].items():
+            rec[f"paper_{label}"] = row["paper"][dataset]
+            m = run_metrics.get(f"{label} {row['name']}")
+            if m is not None:
+                rec[f"ours_{label}"] = 100 * m["video@1"]
+        rows.append(rec)
+    labels = list(t["datasets"].values())
+    table = report.compare_table(rows, labels)
+    extra = {}
+    for label in labels:
+        ms = [run_metrics.get(f"{label} {n}") for n in table.index]
+        extra[f"{label} seed sd"] = [100 * m["video@1_std"] if m else np.nan for m in ms]
+    return report.add_columns(table, extra).round(1)
+
+
+def table4_claims(run_metrics: dict[str, dict]) -> list[dict]:
+    """Every claim of Table 4 with its verdict."""
+    return table_claims(_t4(), run_metrics)
