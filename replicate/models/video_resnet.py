@@ -49,6 +49,9 @@ __all__ = [
     "BasicStem",
     "ClipStem",
     "R2Plus1dStem",
+    "Bottleneck",
+    "HaraStem",
+    "resnet3d",
     "Conv3DSimple",
     "Conv3DNoTemporal",
     "Conv2Plus1D",
@@ -182,9 +185,35 @@ class BasicBlock(nn.Module):
         self.relu = nn.ReLU(inplace=True)
         self.downsample = downsample
 
+    expansion = 1  # output channels / planes
+
     def forward(self, x: Tensor) -> Tensor:
         residual = x if self.downsample is None else self.downsample(x)
         return self.relu(self.conv2(self.conv1(x)) + residual)
+
+
+class Bottleneck(nn.Module):
+    """The bottleneck block of ResNet-50 and deeper, as Hara et al.'s 3D ResNets build it (diba2017's ResNet3D):
+    1x1x1 conv-BN-ReLU to ``planes``, ``conv_builder`` (3x3x3, carrying the stride)-BN-ReLU, 1x1x1 conv-BN to
+    4 x ``planes``, add, ReLU."""
+
+    expansion = 4
+
+    def __init__(self, inplanes: int, planes: int, conv_builder: ConvBuilder, stride: int = 1,
+                 downsample: nn.Module | None = None, torchvision_midplanes: bool = False) -> None:
+        super().__init__()
+        mid = r2plus1d_midplanes(planes, planes) if torchvision_midplanes else None
+        self.conv1 = nn.Sequential(nn.Conv3d(inplanes, planes, 1, bias=False), nn.BatchNorm3d(planes),
+                                   nn.ReLU(inplace=True))
+        self.conv2 = nn.Sequential(conv_builder(planes, planes, stride, mid), nn.BatchNorm3d(planes),
+                                   nn.ReLU(inplace=True))
+        self.conv3 = nn.Sequential(nn.Conv3d(planes, planes * 4, 1, bias=False), nn.BatchNorm3d(planes * 4))
+        self.relu = nn.ReLU(inplace=True)
+        self.downsample = downsample
+
+    def forward(self, x: Tensor) -> Tensor:
+        residual = x if self.downsample is None else self.downsample(x)
+        return self.relu(self.conv3(self.conv2(self.conv1(x))) + residual)
 
 
 class BasicStem(nn.Sequential):
@@ -249,6 +278,19 @@ class R2Plus1dStem(nn.Sequential):
         )
 
 
+class HaraStem(nn.Sequential):
+    """Hara et al.'s 3D ResNet conv1 (kenshohara/3D-ResNets-PyTorch ``models/resnet.py``): 7x7x7 filters, stride
+    1x2x2, padding 3, BN, ReLU, then a 3x3x3 max pool with stride 2 (every dimension), padding 1."""
+
+    def __init__(self, in_channels: int, out_channels: int) -> None:
+        super().__init__(
+            nn.Conv3d(in_channels, out_channels, kernel_size=7, stride=(1, 2, 2), padding=3, bias=False),
+            nn.BatchNorm3d(out_channels),
+            nn.ReLU(inplace=True),
+            nn.MaxPool3d(kernel_size=3, stride=2, padding=1),
+        )
+
+
 class VideoResNet(nn.Module):
     """A video ResNet: stem (conv1), four stages of :class:`BasicBlock`, global
     spatiotemporal average pool, fc (Table 1, section 4.1).
@@ -280,8 +322,10 @@ class VideoResNet(nn.Module):
         num_classes: int = 400,
         torchvision_midplanes: bool = False,
         zero_init_residual: bool = False,
+        block: type[BasicBlock] | type[Bottleneck] = BasicBlock,
     ) -> None:
         super().__init__()
+        self._block = block
         if not (len(conv_builders) == len(layers) == len(widths) == 4):
             raise ValueError("VideoResNet needs 4 stages: one conv builder, block count and width for each")
         self.stem = stem
@@ -292,26 +336,27 @@ class VideoResNet(nn.Module):
         self.layer3 = self._make_layer(conv_builders[2], widths[2], layers[2], 2, torchvision_midplanes)
         self.layer4 = self._make_layer(conv_builders[3], widths[3], layers[3], 2, torchvision_midplanes)
         self.avgpool = nn.AdaptiveAvgPool3d(1)
-        self.fc = nn.Linear(widths[3], num_classes)
+        self.fc = nn.Linear(widths[3] * block.expansion, num_classes)
         self._init_weights(zero_init_residual)
 
     def _make_layer(
         self, conv_builder: ConvBuilder, planes: int, blocks: int, stride: int, torchvision_midplanes: bool
     ) -> nn.Sequential:
         downsample = None
+        block, out = self._block, planes * self._block.expansion
         # VMZ add_simple_block: a 1x1x1 projection (+BN) when the width changes or the block
-        # downsamples, with the stride of the block's first conv
-        if stride != 1 or self._inplanes != planes:
+        # downsamples, with the stride of the block's first conv (Hara's shortcut type B likewise)
+        if stride != 1 or self._inplanes != out:
             downsample = nn.Sequential(
                 nn.Conv3d(
-                    self._inplanes, planes, kernel_size=1, stride=conv_builder.downsample_stride(stride), bias=False
+                    self._inplanes, out, kernel_size=1, stride=conv_builder.downsample_stride(stride), bias=False
                 ),
-                nn.BatchNorm3d(planes),
+                nn.BatchNorm3d(out),
             )
-        layers = [BasicBlock(self._inplanes, planes, conv_builder, stride, downsample, torchvision_midplanes)]
-        self._inplanes = planes
+        layers = [block(self._inplanes, planes, conv_builder, stride, downsample, torchvision_midplanes)]
+        self._inplanes = out
         layers += [
-            BasicBlock(planes, planes, conv_builder, torchvision_midplanes=torchvision_midplanes)
+            block(out, planes, conv_builder, torchvision_midplanes=torchvision_midplanes)
             for _ in range(1, blocks)
         ]
         return nn.Sequential(*layers)
@@ -332,6 +377,8 @@ class VideoResNet(nn.Module):
             for m in self.modules():
                 if isinstance(m, BasicBlock):
                     nn.init.zeros_(m.conv2[1].weight)
+                elif isinstance(m, Bottleneck):
+                    nn.init.zeros_(m.conv3[1].weight)
 
     def forward(self, x: Tensor) -> Tensor:  # x: (N, C, T, H, W)
         x = self.stem(x)
@@ -457,6 +504,28 @@ def r2plus1d(
     )
 
 
+#: Hara et al.'s 3D ResNets (blocks per stage, block): diba2017's ResNet3D baseline ("ResNet3D-50" in its Table 4)
+HARA_DEPTHS: dict[int, tuple[tuple[int, int, int, int], type[BasicBlock] | type[Bottleneck]]] = {
+    18: ((2, 2, 2, 2), BasicBlock), 34: ((3, 4, 6, 3), BasicBlock), 50: ((3, 4, 6, 3), Bottleneck),
+    101: ((3, 4, 23, 3), Bottleneck)}
+
+
+def resnet3d(depth: int, num_classes: int = 400, width: float = 1.0, in_channels: int = 3, clip_len: int = 32,
+             zero_init_residual: bool = False) -> VideoResNet:
+    """Hara et al.'s 3D ResNet (diba2017's ResNet3D): :class:`HaraStem` (7x7x7 conv, max pool), 3x3x3 convs
+    everywhere, spatiotemporal stride 2 at conv3_1, conv4_1, conv5_1, projection shortcuts (Hara's type B);
+    bottleneck blocks from depth 50. Initialisation as :class:`VideoResNet` (Hara's code leaves the fc at
+    PyTorch's default: a difference in the starting point only)."""
+    if depth not in HARA_DEPTHS:
+        raise ValueError(f"depth must be one of {sorted(HARA_DEPTHS)}, got {depth}")
+    layers, block = HARA_DEPTHS[depth]
+    widths = [scale_width(c, width) for c in STAGE_WIDTHS]
+    return VideoResNet(HaraStem(in_channels, widths[0]), [Conv3DSimple] * 4, layers, widths, num_classes,
+                       zero_init_residual=zero_init_residual, block=block)
+
+
+for _depth in HARA_DEPTHS:
+    register(partial(resnet3d, _depth), name=f"resnet3d_{_depth}")
 for _depth in DEPTHS:
     register(partial(r2d, _depth), name=f"r2d_{_depth}")
     register(partial(fr2d, _depth), name=f"fr2d_{_depth}")

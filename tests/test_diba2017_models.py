@@ -1,4 +1,5 @@
-"""diba2017's DenseNet3D and T3D (replicate/models/densenet3d.py) against the inventory's Table 1 facts."""
+"""diba2017's networks against the inventory: DenseNet3D and T3D (replicate/models/densenet3d.py), ResNet3D (Hara-style,
+replicate/models/video_resnet.py)."""
 from __future__ import annotations
 
 import pytest
@@ -73,3 +74,20 @@ def test_features_for_the_transfer_head_and_gradients_reach_the_stem():
     assert model.forward_features(x).shape == (2, model.num_features)
     model(x).sum().backward()
     assert model.stem[0].weight.grad.abs().sum() > 0
+
+
+def test_resnet3d_is_hara_s_and_the_50_layer_one_has_the_inventory_s_size():
+    """ResNet3D-50 (diba2017 Table 4) has about 47.0M parameters at 400 classes (the inventory's arithmetic); Hara
+    et al.'s published 3D ResNet-18 / -34 / -50 sizes, 33.2M / 63.5M / 46.4M, are ours at 101 classes (to 0.1M)."""
+    assert round(count_params(create("resnet3d_50")) / 1e5) == 470
+    counts = {d: count_params(create(f"resnet3d_{d}", num_classes=101)) for d in (18, 34, 50)}
+    assert {d: n // 100_000 for d, n in counts.items()} == {18: 332, 34: 635, 50: 464}
+    model = create("resnet3d_50", width=0.125).eval()
+    shapes = {}
+    for name in ("stem", "layer1", "layer2", "layer3", "layer4"):
+        getattr(model, name).register_forward_hook(lambda m, i, o, name=name: shapes.__setitem__(name, tuple(o.shape[1:])))
+    with torch.no_grad():
+        model(torch.randn(1, 3, 32, 112, 112))
+    # conv1 strides 1x2x2, the max pool 2 everywhere, then conv3_1 .. conv5_1 2 everywhere; 4 x the planes out
+    assert shapes == {"stem": (8, 16, 28, 28), "layer1": (32, 16, 28, 28), "layer2": (64, 8, 14, 14),
+                      "layer3": (128, 4, 7, 7), "layer4": (256, 2, 4, 4)}
