@@ -96,7 +96,7 @@ def _parse_spec(path: Path, mtime_ns: int) -> dict:  # parsed once per version o
 
 
 #: the spec sections that hold runs, in the order that decides which of two identical runs trains
-RUN_SECTIONS = ("runs", "flow_runs", "finetunes", "transfers", "public_weights")
+RUN_SECTIONS = ("runs", "flow_runs", "supervision_transfer", "finetunes", "transfers", "public_weights")
 #: settings that do not change what a run learns (only what it records, or how it is grouped)
 _RECORDING_KEYS = ("run", "group", "curves")
 
@@ -193,11 +193,11 @@ def _inputs_digest(s: dict, params: dict | None) -> str:
     manifest = config.data_dir(s["profile"], params or config.load_params()) / "manifest.json"
     if manifest.is_file():
         parts.append(hashlib.sha256(manifest.read_bytes()).hexdigest())
-    source = s.get("init_from")
-    if isinstance(source, str) and source.startswith(IMAGE_SOURCE):
-        weights = config.REPO_ROOT / "runs" / s["profile"] / "image_pretraining" / source[len(IMAGE_SOURCE):] / "final.pt"
-        if weights.is_file():
-            parts.append(hashlib.sha256(weights.read_bytes()).hexdigest())
+    for source in (s.get("init_from"), s.get("teacher")):  # an image net started from, or a transfer's teacher
+        if isinstance(source, str) and source.startswith(IMAGE_SOURCE):
+            weights = config.REPO_ROOT / "runs" / s["profile"] / "image_pretraining" / source[len(IMAGE_SOURCE):] / "final.pt"
+            if weights.is_file():
+                parts.append(hashlib.sha256(weights.read_bytes()).hexdigest())
     for name in source_runs(s):
         trained = run_plan(s["paper"], name, s["profile"], params).get("run", name)
         weights = seed_dir(s["paper"], trained, s["profile"], s["seed_index"]) / "final.pt"
@@ -287,8 +287,10 @@ def run_plan(paper: str, run: str, profile: str | None = None, params: dict | No
 
 
 def train_list(s: dict, params: dict | None = None):
-    """The training videos of a run (its ``settings``): its dataset role, split and class subset."""
-    return config.video_list(s["dataset"], s.get("split", 1), "train", s["profile"], params, num_classes=s.get("classes"))
+    """The training videos of a run (its ``settings``): its dataset role, split, class subset and ``train_fraction``
+    (diba2017's FT-Transfer: half of the Kinetics training videos, the same share of every class)."""
+    videos = config.video_list(s["dataset"], s.get("split", 1), "train", s["profile"], params, num_classes=s.get("classes"))
+    return videos.fraction(s["train_fraction"]) if s.get("train_fraction") else videos
 
 
 def _datasets(s: dict, params: dict) -> tuple[ClipDataset, ClipDataset, int]:
@@ -310,7 +312,7 @@ def _datasets(s: dict, params: dict) -> tuple[ClipDataset, ClipDataset, int]:
         return (*_chunk_datasets(s, params, train_videos, test_videos), train_videos.num_classes)
     common = {**_store_kwargs(s, params, tuple(s["resize"])),
               "flow": config.flow_roots(s["dataset"], s["profile"], params) if flow else None}
-    train_set = ClipDataset(train_videos, s["clip_len"], s["stride"], "train", seed=s["seed"],
+    train_set = ClipDataset(train_videos, s["clip_len"], s["stride"], "train", seed=s["seed"], segments=s.get("segments", 1),
                             transform=train_transform(s["crop"], flip=s.get("flip", False), flow=flow, **norm), **common)
     test_set = ClipDataset(test_videos, s["clip_len"], s["stride"], "test", num_clips=s["test_clips"],
                            transform=test_transform(s["crop"], **norm), **common)
@@ -598,6 +600,10 @@ def _train_seed(s: dict, params: dict, progress: bool, work: Path) -> dict | Non
     from .train import TrainConfig, fit, save_json
 
     paper, run, k = s["paper"], s["run"], s["seed_index"]
+    if s.get("task") == "supervision_transfer":  # diba2017's 2D -> 3D transfer: no labels, its own network
+        from .transfer import train_seed
+
+        return train_seed(s, params, progress, work)
     config.ensure_data(s["profile"], params)
     model = build_model(paper, run, s["profile"], params=params, settings=s)
     _initialise(model, s, params)  # before decoding any video: a missing source fails at once
@@ -787,11 +793,14 @@ def ensure_run(paper: str, run: str, profile: str, params: dict | None = None, p
     if plan["action"] == "same_as":
         ensure_run(paper, plan["run"], profile, params, progress)
     source = s.get("init_from")
-    if plan["action"] == "train" and isinstance(source, str) and source.startswith(IMAGE_SOURCE):
+    # image nets a run reads: the one it starts from, or the teacher of a supervision transfer (diba2017)
+    images = [n for n in (source, s.get("teacher")) if isinstance(n, str) and n.startswith(IMAGE_SOURCE)]
+    if plan["action"] == "train" and images:
         from .pretrain import ensure_pretrained
 
-        ensure_pretrained(source[len(IMAGE_SOURCE):], profile, params)
-    elif plan["action"] == "train":
+        for name in images:
+            ensure_pretrained(name[len(IMAGE_SOURCE):], profile, params)
+    if plan["action"] == "train":
         for name in source_runs(s):
             ensure_run(paper, name, profile, params, progress)
     train_run(paper, run, profile, params, progress=progress)

@@ -31,6 +31,15 @@ FEICHTENHOFER_OVERRIDE = {"epochs": 1, "step_epochs": 1, "batch_size": 2, "test_
 #: the IDT stand-in's (profiles.paper.idt): the tiny tree's videos have 12 frames of 32x64, shorter than IDT's
 #: 15-frame trajectories and 32-px volumes, and too few trajectories for 256 GMM components
 IDT_OVERRIDE = {"length": 6, "starts_every": 3, "patch": 8, "gmm_components": 2, "gmm_sample": 2000, "splits": [1]}
+#: diba2017's (profiles.paper.diba2017): one epoch of batches of 2, split 1, half of the 4 unlabelled clips held out
+#: for the pair accuracy (a held-out set needs two videos); everything else (32 x 224 x 224 clips, full-width
+#: T3D-121, 5 TSN segments, the DenseNet-121 teacher at 224 px) as shipped
+DIBA_OVERRIDE = {"epochs": 1, "step_epochs": 1, "batch_size": 2, "num_workers": 0, "splits": [1],
+                 "groups": {"supervision_transfer": {"held_out_every": 2}}}
+#: Table 1 and 7 (no training; Table 7 counts the real lists), the transfer -> half of Kinetics -> UCF101 chain of
+#: Table 8's FT-Transfer, and the Kinetics T3D fine-tuned as T3D+TSN (Table 10)
+DIBA_TARGETS = ["diba2017_table1", "diba2017_table7", "finetune_diba2017@ft_transfer_t3d_ucf101_split1",
+                "finetune_diba2017@t3d_tsn_ucf101_split1"]
 #: the Composite LSTM's (profiles.paper.composite_lstm): one epoch of each phase on batches of 2
 COMPOSITE_OVERRIDE = {"pretrain": {"epochs": 1, "batch_size": 2}, "classifier": {"epochs": 1, "batch_size": 2}}
 #: every mansimov2015 stage but Table 1 / Figure 2's other inits (IA / IS / ZWI: NWI's code path with another alpha);
@@ -54,6 +63,7 @@ def paper_project(tmp_path_factory):
     params["profiles"]["paper"]["feichtenhofer2016"]["groups"]["st_resnet_star"]["chunks"] = 5
     params["profiles"]["paper"]["idt"] = IDT_OVERRIDE
     params["profiles"]["paper"]["composite_lstm"] = COMPOSITE_OVERRIDE
+    params["profiles"]["paper"]["diba2017"].update(DIBA_OVERRIDE)
     (proj / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     return proj, real
 
@@ -169,6 +179,35 @@ def test_feichtenhofer2016_stages_run_at_paper(paper_project):
     claims4 = json.loads((proj / "results/feichtenhofer2016/paper/table4_claims.json").read_text())
     assert len(claims4) == 4
     status = dvc(proj, "status", *FEICHTENHOFER_TARGETS)
+    assert status.returncode == 0 and "changed" not in status.stdout, status.stdout
+
+
+def test_diba2017_stages_run_at_paper(paper_project):
+    """The DenseNet-121 teacher pretrained at 224 px, the 2D -> 3D supervision transfer of a full-width T3D-121 on
+    the unlabelled list (32 x 224 x 224 clips), half of Kinetics, the UCF101 fine-tune, the Kinetics T3D and T3D+TSN
+    (5 segments), Table 1 and Table 7 counted from the real-format lists."""
+    from replicate.flops import count_params
+    from replicate.models import create
+
+    proj, _ = paper_project
+    done = dvc(proj, "repro", *DIBA_TARGETS, timeout=1500)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    runs_dir = proj / "runs/paper/diba2017"
+    st = json.loads((runs_dir / "transfer_t3d/seed0/metrics.json").read_text())
+    s = st["settings"]
+    assert (s["model"], s["crop"], s["clip_len"], s["width"], s["teacher"]) == ("t3d_121", 224, 32, 1.0, "image:densenet121")
+    assert st["teacher_unchanged"] and st["held_out_pairs"] == 2 and st["train_pairs"] == 2
+    assert st["params"]["student"] == count_params(create("t3d_121", num_classes=1024))
+    half = json.loads((runs_dir / "half_kinetics_t3d/seed0/metrics.json").read_text())
+    assert half["settings"]["train_fraction"] == 0.5 and half["settings"]["init_from"] == "transfer_t3d"
+    ft = json.loads((runs_dir / "ft_transfer_t3d_ucf101_split1/seed0/metrics.json").read_text())
+    assert ft["settings"]["init_from"] == "half_kinetics_t3d" and ft["num_test_videos"] >= 1
+    tsn = json.loads((runs_dir / "t3d_tsn_ucf101_split1/seed0/metrics.json").read_text())
+    assert tsn["settings"]["segments"] == 5 and tsn["settings"]["test_clips"] == "all"
+    assert "True" in (proj / "results/diba2017/paper/table1.md").read_text()
+    table7 = (proj / "results/diba2017/paper/table7.csv").read_text()
+    assert "ucf101" in table7 and "kinetics" in table7
+    status = dvc(proj, "status", *DIBA_TARGETS)
     assert status.returncode == 0 and "changed" not in status.stdout, status.stdout
 
 

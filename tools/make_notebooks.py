@@ -726,6 +726,258 @@ Markdown(feichtenhofer2016.verdicts_markdown(claims))
 """),
 ]
 
+# ----------------------------------------------------------------------------- diba2017
+D_ARCH = """The networks are built by `replicate.models.create` (registry: `densenet3d_121`, `densenet3d_169`, `t3d_121`,
+`t3d_169`, `resnet3d_50`, `inception3d`, `densenet121`) at full width on PyTorch's meta device: sizes and counts are
+exact, nothing is computed. The paper prints output sizes, no counts: ours are checked against the inventory's
+arithmetic (`../shared/papers/notes/diba2017.md`). Nothing here depends on training."""
+
+D_TRAINED = """The runs are `replicate.runs` trainings of `replicate/papers/diba2017.yaml` (the paper's settings; what it leaves open is
+stated there) scaled by the profile (`params.yaml: profiles.<profile>.diba2017`). At `mini`: 64-px crops (the
+paper's 224; Table 5's 112 -> 32), 16-frame clips (32; Table 3's 16 -> 8), width 0.25, the UCF101 / HMDB51 /
+Kinetics stand-ins, one seed per run (the budget), a cosine schedule (the paper divides by 10 on validation
+plateaus). Tests average the softmax of every non-overlapping clip of a video (loop-padded when shorter than
+one clip), centre crop. With one seed a verdict's interval covers the sampling of test videos only (matched by id
+across rows), not the spread between trainings: it says so beside each verdict."""
+
+D_VERDICTS = """Claims are tested as everywhere in the suite (`replicate.report`): **reproduced** when the 95% interval of the
+difference excludes 0 on the paper's side, **contradicted** when it excludes 0 on the other side, **inconclusive**
+otherwise (not resolvable at this scale)."""
+
+D_TABLE1 = [
+    ("md", f"""
+# diba2017 Table 1: DenseNet3D-121 / -169 and T3D, output sizes, channels, parameters
+
+{D_ARCH}
+
+Table 1's sizes (H x W x T for a 32 x 224 x 224 clip) need the first max pool to stride 1 in time and 2 in space
+(the inventory's problem 2: the official code strides in time too); ours follows the table. T3D replaces each
+transition by a TTL: three BN-ReLU-Conv branches of temporal depths 1/3/6 (after block 1) or 1/3/4, concatenated,
+then the same 2x2x2 average pool, so every size is DenseNet3D's.
+"""),
+    ("params", PARAMS),
+    ("code", """
+from replicate.papers import diba2017
+table = diba2017.table1()
+diba2017.write(table, "table1", profile)
+print("every size and channel count equals Table 1 / the inventory:", bool(table["match"].all()))
+table
+"""),
+    ("md", """
+## Parameters and the "1.3 times" claim
+
+The paper says only that the TTL's branches have "different channel-depths" and that "T3D model has 1.3 times more
+model parameters than DenseNet3D". Read literally (three plain branches reading all channels, the output split
+three ways) T3D-121 is 2.2x DenseNet3D-121. The default here (`ttl_widths="inception"`, as GoogLeNet, which the
+paper says inspired the TTL) gives each deeper branch a 1x1x1 reduction to c/4 first: 1.34x, the paper's 1.3.
+Both rules are built and counted below.
+"""),
+    ("code", """
+parameters = diba2017.parameter_table()
+diba2017.write(parameters.reset_index(), "parameters", profile)
+parameters
+"""),
+    ("code", """
+ratio = diba2017.ratio_table()
+diba2017.write(ratio.reset_index(), "ratio", profile)
+ratio
+"""),
+    ("md", """
+## The TTLs of T3D-121 (full width): kernels, widths, padding
+
+Even temporal depths take one frame more after than before ("same" padding).
+"""),
+    ("code", """
+ttl = diba2017.ttl_table()
+diba2017.write(ttl.reset_index(), "ttl", profile)
+ttl
+"""),
+    ("code", """
+diba2017.macs_table()
+"""),
+]
+
+D_FIGURE2 = [
+    ("md", """
+# diba2017 Figure 2: 2D -> 3D supervision transfer
+
+A frozen 2D network pretrained on images (DenseNet-121; at `mini` trained on the image stand-in by the
+`pretrain_images@densenet121` stage) teaches a randomly initialised 3D network without labels: the teacher sees X
+frames (each alone, features averaged), the student the clip of the same time stamp; their features are
+concatenated and a head (fc 512, fc 128, 2-way softmax) says whether they belong together. Positives: same video,
+same time; negatives: frames of one video, a clip of another (1:1). Only the student and the head learn
+(`replicate/transfer.py`). The held-out pair accuracy is measured on unlabelled videos the transfer never trains on
+(every 10th video of the role).
+"""),
+    ("params", PARAMS),
+    ("code", """
+from replicate.papers import diba2017
+head = diba2017.head_table()
+diba2017.write(head, "figure2", profile)
+head
+"""),
+    ("code", """
+pairs = diba2017.pairs_table()
+diba2017.write(pairs.reset_index(), "pairs", profile)
+pairs
+"""),
+    ("code", """
+step = diba2017.teacher_step_table()
+diba2017.write(step, "step", profile)
+step
+"""),
+    ("code", IGNORE + """
+runs = diba2017.transfer_runs(profile)
+diba2017.transfer_table(runs)
+"""),
+    ("code", IGNORE + """
+diba2017.write_figure(diba2017.figure2(runs), "figure2", profile)
+"""),
+]
+
+
+def _d_scratch(name: str, title: str, text: str) -> list:
+    return [
+        ("md", f"""
+# diba2017 {title}
+
+{text}
+
+{D_TRAINED}
+
+{D_VERDICTS}
+"""),
+        ("params", PARAMS),
+        ("code", IGNORE + f"""
+from replicate.papers import diba2017
+runs = diba2017.table_runs("{name}", profile)
+table = diba2017.scratch_table("{name}", runs)
+table
+"""),
+        ("code", IGNORE + f"""
+claims = diba2017.claims("{name}", runs)
+diba2017.write(table, "{name}", profile, claims=claims)
+from IPython.display import Markdown
+Markdown(diba2017.verdicts_markdown(claims))
+"""),
+    ]
+
+
+D_TABLE2 = _d_scratch("table2", "Table 2: DenseNet3D-121 vs -169 (UCF101 split 1, from scratch)",
+                      "Depth: the same recipe, blocks 6/12/24/16 vs 6/12/32/32. (Its caption says DenseNet3D; 121 = 69.1 as in Table 4.)")
+D_TABLE3 = _d_scratch("table3", "Table 3: temporal depth, 16 vs 32 frames (DenseNet3D-121, UCF101 split 1)",
+                      "At `mini` the clips are 8 vs 16 frames (time 0.5); the stride stays 2.")
+D_TABLE4 = _d_scratch("table4", "Table 4: T3D vs ResNet3D, Inception3D and DenseNet3D (UCF101 split 1, from scratch)",
+                      "ResNet3D is Hara et al.'s (Bottleneck blocks, depth 50 as the table prints; the text says 34), Inception3D the "
+                      "I3D layout without ImageNet; T3D-121 (its depth is never stated). Every net at stride 2.")
+D_TABLE5 = _d_scratch("table5", "Table 5: frame resolution, 224 vs 112 (DenseNet3D-121, UCF101 split 1)",
+                      "The caption says 'frame sampling rates'; the table is resolution. At `mini` 64 vs 32 px crops.")
+D_TABLE6 = _d_scratch("table6", "Table 6: input stride 1 / 2 / 4 / 16 (DenseNet3D-121, UCF101 split 1)",
+                      "Frames are sampled every s frames. At `mini` the strides are the paper's: 16 frames at stride s span 16s of the "
+                      "stand-ins' 48-80 frames (stride 16 loops the video), as 32 frames span 32s of UCF101's ~190.")
+
+D_TABLE7 = [
+    ("md", """
+# diba2017 Table 7: the datasets
+
+Counted from this profile's lists (`replicate.config.video_list`): clips are the video files of split 1's training
+and test lists (UCF101 / HMDB51: every clip once) or of the training and validation csvs (Kinetics), listed files
+missing on disk included; source videos are UCF101's (class, group) pairs and one per Kinetics clip (HMDB51's lists
+do not say which clips share a source video). At `mini` these are the stand-ins; at `paper` the real lists (the
+paper's Kinetics count also includes its test set).
+"""),
+    ("params", PARAMS),
+    ("code", """
+from replicate.papers import diba2017
+table = diba2017.table7(profile)
+diba2017.write(table, "table7", profile)
+table
+"""),
+]
+
+D_TABLE8 = [
+    ("md", f"""
+# diba2017 Table 8: supervision transfer, Transfer and FT-Transfer (UCF101 split 1)
+
+Transfer: the student after the 2D -> 3D transfer (Figure 2's notebook) fine-tuned on UCF101; FT-Transfer: fine-tuned
+on half of Kinetics first (every other training video of each class), then on UCF101. Scratch: Table 4's runs.
+
+{D_TRAINED}
+
+{D_VERDICTS}
+"""),
+    ("params", PARAMS),
+    ("code", IGNORE + """
+from replicate.papers import diba2017
+runs = diba2017.table8_runs(profile)
+table = diba2017.table8(runs)
+table
+"""),
+    ("code", IGNORE + """
+claims = diba2017.claims("table8", runs)
+diba2017.write(table, "table8", profile, claims=claims)
+from IPython.display import Markdown
+Markdown(diba2017.verdicts_markdown(claims))
+"""),
+]
+
+D_TABLE9 = [
+    ("md", f"""
+# diba2017 Table 9: Kinetics from scratch
+
+Top1-Val: top-1 on the validation videos; Avg: (top-1 + top-5) / 2, which the paper reports on Kinetics' test set
+and we on the validation videos. Quoted rows are marked reported. Ours: DenseNet3D-121, T3D-121, Inception3D and
+ResNet3D-50 (the paper quotes a ResNet3D-38 of [13] here).
+
+{D_TRAINED}
+
+{D_VERDICTS}
+"""),
+    ("params", PARAMS),
+    ("code", IGNORE + """
+from replicate.papers import diba2017
+runs = diba2017.table_runs("table9", profile)
+table = diba2017.table9(runs)
+table
+"""),
+    ("code", IGNORE + """
+claims = diba2017.claims("table9", runs)
+diba2017.write(table, "table9", profile, claims=claims)
+from IPython.display import Markdown
+Markdown(diba2017.verdicts_markdown(claims))
+"""),
+]
+
+D_TABLE10 = [
+    ("md", f"""
+# diba2017 Table 10: UCF101 and HMDB51
+
+The Kinetics nets of Table 9 fine-tuned (every layer), T3D-Transfer (the transferred T3D fine-tuned; on UCF101 split 1
+the run of Table 8), and T3D+TSN: the Kinetics T3D trained end to end as a TSN of 5 segments (one clip each,
+average consensus), tested like the others. The paper's numbers are 3-split means; `mini` fine-tunes on split 1
+(the `paper` profile on all three). Quoted rows are marked reported; the paper's claims about them (T3D+TSN above
+TSN-RGB; "better than Inception3D by almost 4%", where the table gives 3.1) are not testable here.
+
+{D_TRAINED}
+
+{D_VERDICTS}
+"""),
+    ("params", PARAMS),
+    ("code", IGNORE + """
+from replicate.papers import diba2017
+runs = diba2017.table10_runs(profile)
+table = diba2017.table10(runs, profile)
+table
+"""),
+    ("code", IGNORE + """
+claims = diba2017.claims("table10", runs)
+diba2017.write(table, "table10", profile, claims=claims)
+diba2017.write_figure(diba2017.table10_bars(table), "table10", profile)
+from IPython.display import Markdown
+Markdown(diba2017.verdicts_markdown(claims))
+"""),
+]
+
 NOTEBOOKS = {
     "tran2018": (("table1", TABLE1), ("table2", TABLE2), ("figure3", FIGURE3), ("figure4", FIGURE4),
                  ("figure5", FIGURE5), ("figure6", FIGURE6), ("table3", TABLE3), ("table4", TABLE4), ("table5", TABLE5)),
@@ -733,6 +985,9 @@ NOTEBOOKS = {
                      ("table3", M_TABLE3)),
     "feichtenhofer2016": (("table1", F_TABLE1), ("figure1", F_FIGURE1), ("figure2", F_FIGURE2), ("figure3", F_FIGURE3),
                           ("table2", F_TABLE2), ("table3", F_TABLE3), ("table4", F_TABLE4)),
+    "diba2017": (("table1", D_TABLE1), ("figure2", D_FIGURE2), ("table2", D_TABLE2), ("table3", D_TABLE3),
+                 ("table4", D_TABLE4), ("table5", D_TABLE5), ("table6", D_TABLE6), ("table7", D_TABLE7),
+                 ("table8", D_TABLE8), ("table9", D_TABLE9), ("table10", D_TABLE10)),
 }
 
 

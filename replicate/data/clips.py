@@ -275,6 +275,11 @@ class ClipDataset(Dataset):
     ``(T, H, W, 2)``; use ``flow=True`` in the flip and ``replicate.data.flow.FLOW_PIXELS`` as
     mean/std to feed the network flow in pixels. A video without a flow file is skipped and
     reported like a broken one.
+
+    ``segments=S`` (> 1, train mode): TSN's sampling (T3D+TSN, diba2017 Table 10): the video is cut into S
+    equal segments and one clip starts at a random frame of each (a clip may run past its segment; past the
+    video's end it loops); an item's ``clip`` is ``(S, C, T, H, W)``, the S clips under one crop and flip (the
+    transform sees them as one clip). The network averages its S outputs (segment consensus).
     """
 
     max_fallbacks = 5  # other videos tried after a decode failure before giving up (train mode)
@@ -295,6 +300,7 @@ class ClipDataset(Dataset):
         cache_limit_bytes: int = 8 << 30,
         flow: tuple[str | os.PathLike, str | os.PathLike] | None = None,
         frame_cache_dir: str | os.PathLike | None = None,
+        segments: int = 1,
     ):
         if mode not in DATASET_MODES:
             raise ValueError(f"unknown dataset mode {mode!r}; valid modes: {', '.join(DATASET_MODES)}")
@@ -308,7 +314,9 @@ class ClipDataset(Dataset):
             decode_size = (int(decode_size[0]), int(decode_size[1]))
         elif decode_size is not None and not (isinstance(decode_size, int) and decode_size > 0):
             raise ValueError(f"decode_size must be a positive int (short side) or (height, width), got {decode_size!r}")
+        _check_positive(segments=segments)
         self.clip_len, self.stride, self.mode, self.num_clips = clip_len, stride, mode, num_clips
+        self.segments = segments
         self.decode_size, self.seed = decode_size, seed
         self.transform = transform if transform is not None else ToTensorCTHW(0.0, 1.0)
 
@@ -429,8 +437,10 @@ class ClipDataset(Dataset):
         video = index
         for _ in range(self.max_fallbacks + 1):
             num_frames = self.videos[video][1]
-            start = clip_starts(num_frames, self.clip_len, self.stride, "random", rng=rng)[0]
             try:
+                if self.segments > 1:
+                    return self._load_segments(video, num_frames, rng)
+                start = clip_starts(num_frames, self.clip_len, self.stride, "random", rng=rng)[0]
                 return self._load(video, 0, start, rng)
             except VideoReadError as exc:
                 self._failed_items[index] = True
@@ -539,6 +549,14 @@ class ClipDataset(Dataset):
             frames = read_frames(reader, indices)
         return frames
 
+    def _load_segments(self, video: int, num_frames: int, rng: np.random.Generator) -> dict[str, Any]:
+        """A training item of ``segments`` clips (see the class docstring), one transform for all of them."""
+        indices = np.concatenate([clip_indices(start, self.clip_len, self.stride, num_frames)
+                                  for start in segment_starts(num_frames, self.segments, rng)])
+        clip = self.transform(self.frames_at(video, indices), rng)  # (C, S * T, H, W)
+        clip = clip.view(clip.shape[0], self.segments, self.clip_len, *clip.shape[2:]).transpose(0, 1)
+        return {"clip": clip.contiguous(), "label": self.labels[video], "video_index": video, "clip_index": 0}
+
     def _load(self, video: int, clip_index: int, start: int, rng: np.random.Generator) -> dict[str, Any]:
         frames = self.frames_at(video, clip_indices(start, self.clip_len, self.stride, self.videos[video][1]))
         return {
@@ -547,6 +565,13 @@ class ClipDataset(Dataset):
             "video_index": video,
             "clip_index": clip_index,
         }
+
+
+def segment_starts(num_frames: int, segments: int, rng: Rng) -> list[int]:
+    """One random start frame inside each of ``segments`` equal parts of a video (TSN's sparse sampling);
+    a video shorter than ``segments`` frames repeats frames."""
+    bounds = [k * num_frames // segments for k in range(segments + 1)]
+    return [lo + randint(rng, 0, max(hi - lo, 1)) for lo, hi in zip(bounds[:-1], bounds[1:])]
 
 
 def collate_skip_none(batch: Sequence[dict[str, Any] | None]) -> dict[str, Any] | None:

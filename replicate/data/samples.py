@@ -57,3 +57,18 @@ class VideoList:
         kept = [VideoSample(s.path, new[s.label], s.video_id) for s in self.samples if s.label in new]
         missing = list(self.missing)  # names only; a missing file's class is not known here
         return VideoList(kept, list(classes), f"{self.name}[{len(classes)} classes]", missing)
+
+    def fraction(self, share: float) -> "VideoList":
+        """A share of the videos, the same share of every class, evenly spread over each class's videos in list
+        order (``share=0.5``: every other one; diba2017's "half of the Kinetics dataset"); unlabelled videos
+        count as one class. Deterministic: the same list gives the same half."""
+        if not 0 < share <= 1:
+            raise DatasetError(f"{self.name}: a share of the videos must be in (0, 1], got {share!r}")
+        seen: dict[int | None, int] = {}
+        kept = []
+        for sample in self.samples:
+            i = seen.get(sample.label, 0)
+            seen[sample.label] = i + 1
+            if int((i + 1) * share) > int(i * share):  # the i-th video of its class crosses a multiple of 1/share
+                kept.append(sample)
+        return VideoList(kept, list(self.classes), f"{self.name}[{share:g} of each class]", list(self.missing))

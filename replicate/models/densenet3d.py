@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+import torchvision
 from torch import Tensor, nn
 
 from .registry import register
@@ -64,13 +65,35 @@ class DenseLayer(nn.Module):
         return torch.cat([x, self.conv(self.reduce(x))], 1)
 
 
+class TransitionPool(nn.Module):
+    """The transitions' 2x2x2 average pool, stride 2, whose kernel shrinks to 1 along a dimension of size 1 (the
+    16-px or 8-frame clips of the mini profile's Tables 3 and 5 reach one unit before the last transition); on
+    every size of Table 1 it is the plain 2x2x2 pool."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.avg_pool3d(x, [min(2, n) for n in x.shape[2:]], 2)
+
+
+def transition_pool() -> nn.Module:
+    return TransitionPool()
+
+
+def segment_consensus(forward, x: Tensor) -> Tensor:
+    """``forward`` of a clip batch ``(N, C, T, H, W)``, or of segments ``(N, S, C, T, H, W)`` averaged over the S
+    segments (TSN's average consensus: T3D+TSN, diba2017 Table 10)."""
+    if x.ndim == 6:
+        n, s = x.shape[:2]
+        return forward(x.flatten(0, 1)).view(n, s, -1).mean(1)
+    return forward(x)
+
+
 class Transition(nn.Module):
     """DenseNet's transition: BN-ReLU-Conv 1x1x1 (c -> ``cout``), 2x2x2 average pool."""
 
     def __init__(self, cin: int, cout: int):
         super().__init__()
         self.conv = _bn_relu_conv(cin, cout, (1, 1, 1))
-        self.pool = nn.AvgPool3d(2, 2)
+        self.pool = transition_pool()
 
     def forward(self, x: Tensor) -> Tensor:
         return self.pool(self.conv(x))
@@ -100,7 +123,7 @@ class TemporalTransition(nn.Module):
             else:
                 branches.append(_bn_relu_conv(cin, out, kernel))
         self.branches = nn.ModuleList(branches)
-        self.pool = nn.AvgPool3d(2, 2)
+        self.pool = transition_pool()
 
     def forward(self, x: Tensor) -> Tensor:
         return self.pool(torch.cat([b(x) for b in self.branches], 1))
@@ -163,7 +186,7 @@ class DenseNet3D(nn.Module):
         return F.adaptive_avg_pool3d(x, 1).flatten(1)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.fc(self.dropout(self.forward_features(x)))
+        return segment_consensus(lambda clips: self.fc(self.dropout(self.forward_features(clips))), x)
 
 
 # Every builder takes the suite's keywords (num_classes, width, in_channels, clip_len); clip_len is accepted
@@ -194,3 +217,28 @@ def t3d_169(num_classes: int = 400, width: float = 1.0, in_channels: int = 3, cl
             ttl_widths: str = "inception", **kwargs) -> DenseNet3D:
     """T3D-169: DenseNet3D-169 with TTLs."""
     return DenseNet3D(BLOCKS[169], num_classes, width, in_channels, "ttl", ttl_widths, **kwargs)
+
+
+class DenseNet2D(torchvision.models.DenseNet):
+    """torchvision's 2D DenseNet with the suite's width scaling and a ``forward_features``: the image net that
+    teaches diba2017's 3D students (section 3.2: "2D DenseNet ... pre-trained on ImageNet")."""
+
+    def forward_features(self, x: Tensor) -> Tensor:
+        """Pooled final features ``(N, num_features)`` (torchvision's forward without the classifier)."""
+        return F.adaptive_avg_pool2d(F.relu(self.features(x)), 1).flatten(1)
+
+    @property
+    def num_features(self) -> int:
+        return self.classifier.in_features
+
+
+@register
+def densenet121(num_classes: int = 1000, width: float = 1.0, in_channels: int = 3, clip_len: int | None = None,
+                **kwargs) -> DenseNet2D:
+    """2D DenseNet-121 (torchvision's layout and names: its ImageNet state dict loads at full width;
+    7,978,856 parameters at 1000 classes). ``input_size`` (image pretraining's) is accepted and ignored."""
+    if in_channels != 3:
+        raise ValueError(f"densenet121 reads RGB images (in_channels 3), got {in_channels}")
+    kwargs.pop("input_size", None)
+    return DenseNet2D(growth_rate=scale_width(GROWTH, width), block_config=BLOCKS[121],
+                      num_init_features=scale_width(STEM, width), bn_size=BOTTLENECK, num_classes=num_classes, **kwargs)

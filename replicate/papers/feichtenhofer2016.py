@@ -19,6 +19,7 @@ from ..evaluate import fuse_streams
 from ..flops import count_flops, count_params
 from ..models import create
 from ..models import st_resnet as S
+from .common import merge_splits, spec_claims
 
 PAPER = "feichtenhofer2016"
 #: a small width for the checks that run real numbers (structure does not depend on width)
@@ -319,28 +320,6 @@ def _run_name(stage: str, dataset: str, split: int) -> str:
     return f"{stage}_{dataset}_split{split}"
 
 
-def _merge_splits(per_split: dict[int, dict]) -> dict:
-    """One row's runs over several splits as one run: seed k's test videos of every split together (ids prefixed
-    ``s<k>/``: HMDB51's splits share videos), so video@1 is the mean over splits weighted by their test-set sizes
-    (equal in UCF101 and HMDB51 up to a few videos) and the verdicts see every video. Only what is merged is kept
-    (video@1, the per-video records, the mean training accuracy, the summed time), not split 1's other numbers."""
-    if len(per_split) == 1:
-        return next(iter(per_split.values()))
-    seeds = sorted(set.intersection(*(set(m["seeds"]) for m in per_split.values())))
-    per_seed = {}
-    for k in seeds:
-        parts = [(split, m["per_seed"][k]) for split, m in sorted(per_split.items())]
-        correct = [c for _, sm in parts for c in sm["video_correct"]]
-        accs = [sm["train_acc"] for _, sm in parts if sm.get("train_acc") is not None]
-        per_seed[k] = {"run": "+".join(sm["run"] for _, sm in parts), "seed_index": k,
-                       "settings": parts[0][1].get("settings"), "splits": [split for split, _ in parts],
-                       "test_video_ids": [f"s{split}/{v}" for split, sm in parts for v in sm["test_video_ids"]],
-                       "video_correct": correct, "video@1": float(np.mean(correct)), "num_test_videos": len(correct),
-                       **({"train_acc": float(np.mean(accs))} if accs else {}),
-                       "train_seconds": float(sum(sm.get("train_seconds", 0.0) for _, sm in parts))}
-    return runs.summarize_seeds(per_seed)
-
-
 def _fused_seed(fused: dict, run: str, k: int) -> dict:
     """A fusion's seed record (``evaluate.fuse_streams``' result), shaped as a trained seed's for the verdicts."""
     return {"run": run, "seed_index": k, "video@1": fused["video@1"], "video@5": fused["video@5"],
@@ -366,22 +345,18 @@ def _table_runs(table: dict, profile: str, row_runs) -> dict[str, dict]:
     for dataset, label in table["datasets"].items():
         for row in table["rows"]:
             if not row.get("reported"):
-                out[f"{label} {row['name']}"] = _merge_splits({split: row_runs(row, dataset, split)
+                out[f"{label} {row['name']}"] = merge_splits({split: row_runs(row, dataset, split)
                                                                for split in trained_splits(profile)})
     return out
 
 
 def table_claims(table: dict, run_metrics: dict[str, dict]) -> list[dict]:
-    """Every claim of ``table`` (a spec table) with its verdict: per-video correctness matched by id, seeds as seeds."""
-    out = []
-    for c in table["claims"]:
-        claim = report.Claim(c["id"], c["text"], c["kind"], c["a"], c.get("b"))
-        out.append(report.evaluate_claim(claim, {n: runs.per_video(run_metrics[n]) for n in claim.rows}))
-    return out
+    """Every claim of ``table`` (a spec table) with its verdict."""
+    return spec_claims(table, run_metrics)
 
 
 def table3_runs(profile: str) -> dict[str, dict]:
-    """``"<dataset> <row>"`` -> the row's runs over the trained splits (:func:`_merge_splits`), each run read
+    """``"<dataset> <row>"`` -> the row's runs over the trained splits (:func:`common.merge_splits`), each run read
     from the pipeline's outputs (or trained now: a notebook at smoke)."""
     def row_runs(row: dict, dataset: str, split: int) -> dict:
         if "fuse" in row:

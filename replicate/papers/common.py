@@ -1,0 +1,37 @@
+"""What the papers' notebook modules share: rows merged over splits, and a spec table's claims with verdicts."""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import report, runs
+
+
+def merge_splits(per_split: dict[int, dict]) -> dict:
+    """One row's runs over several splits as one run: seed k's test videos of every split together (ids prefixed
+    ``s<k>/``: HMDB51's splits share videos), so video@1 is the mean over splits weighted by their test-set sizes
+    (equal in UCF101 and HMDB51 up to a few videos) and the verdicts see every video. Only what is merged is kept
+    (video@1, the per-video records, the mean training accuracy, the summed time), not split 1's other numbers."""
+    if len(per_split) == 1:
+        return next(iter(per_split.values()))
+    seeds = sorted(set.intersection(*(set(m["seeds"]) for m in per_split.values())))
+    per_seed = {}
+    for k in seeds:
+        parts = [(split, m["per_seed"][k]) for split, m in sorted(per_split.items())]
+        correct = [c for _, sm in parts for c in sm["video_correct"]]
+        accs = [sm["train_acc"] for _, sm in parts if sm.get("train_acc") is not None]
+        per_seed[k] = {"run": "+".join(sm["run"] for _, sm in parts), "seed_index": k,
+                       "settings": parts[0][1].get("settings"), "splits": [split for split, _ in parts],
+                       "test_video_ids": [f"s{split}/{v}" for split, sm in parts for v in sm["test_video_ids"]],
+                       "video_correct": correct, "video@1": float(np.mean(correct)), "num_test_videos": len(correct),
+                       **({"train_acc": float(np.mean(accs))} if accs else {}),
+                       "train_seconds": float(sum(sm.get("train_seconds", 0.0) for _, sm in parts))}
+    return runs.summarize_seeds(per_seed)
+
+
+def spec_claims(table: dict, run_metrics: dict[str, dict]) -> list[dict]:
+    """Every claim of ``table`` (a spec table) with its verdict: per-video correctness matched by id, seeds as seeds."""
+    out = []
+    for c in table["claims"]:
+        claim = report.Claim(c["id"], c["text"], c["kind"], c["a"], c.get("b"))
+        out.append(report.evaluate_claim(claim, {n: runs.per_video(run_metrics[n]) for n in claim.rows}))
+    return out
