@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from .. import report, runs
 
@@ -35,3 +36,19 @@ def spec_claims(table: dict, run_metrics: dict[str, dict]) -> list[dict]:
         claim = report.Claim(c["id"], c["text"], c["kind"], c["a"], c.get("b"))
         out.append(report.evaluate_claim(claim, {n: runs.per_video(run_metrics[n]) for n in claim.rows}))
     return out
+
+
+def dataset_table(table: dict, run_metrics: dict[str, dict]) -> pd.DataFrame:
+    """A spec table printed as the paper prints it, one row per method and a column pair per dataset (its
+    ``datasets``: key -> label): paper, ours (video@1, %; ``run_metrics`` keyed ``"<label> <row>"``) and the
+    difference, quoted rows marked reported (:func:`report.compare_table`)."""
+    rows = []
+    for row in table["rows"]:
+        rec = {"name": row["name"], "reported": row.get("reported", False), "note": row.get("note")}
+        for dataset, label in table["datasets"].items():
+            rec[f"paper_{label}"] = row["paper"][dataset]
+            m = run_metrics.get(f"{label} {row['name']}")
+            if m is not None:
+                rec[f"ours_{label}"] = 100 * m["video@1"]
+        rows.append(rec)
+    return report.compare_table(rows, list(table["datasets"].values()))

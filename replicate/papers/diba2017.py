@@ -18,7 +18,7 @@ from .. import config, report, runs, transfer
 from ..flops import count_flops, count_params
 from ..models import create
 from ..models import densenet3d as D
-from .common import merge_splits, spec_claims
+from .common import dataset_table, merge_splits, spec_claims
 
 PAPER = "diba2017"
 write = functools.partial(report.write_results, PAPER)
@@ -386,16 +386,7 @@ def table10_runs(profile: str) -> dict[str, dict]:
 def table10(run_metrics: dict[str, dict], profile: str) -> pd.DataFrame:
     """Table 10 as the paper prints it (a row per method, a column pair per dataset), quoted rows marked reported."""
     t = _t("table10")
-    rows = []
-    for row in t["rows"]:
-        rec = {"name": row["name"], "reported": row.get("reported", False)}
-        for dataset, label in t["datasets"].items():
-            rec[f"paper_{label}"] = row["paper"][dataset]
-            m = run_metrics.get(f"{label} {row['name']}")
-            if m is not None:
-                rec[f"ours_{label}"] = 100 * m["video@1"]
-        rows.append(rec)
-    table = report.compare_table(rows, list(t["datasets"].values()))
+    table = dataset_table(t, run_metrics)
     splits = ", ".join(map(str, trained_splits(profile)))
     return report.add_columns(table, {"splits": [splits if not r.get("reported") else "" for r in t["rows"]]}).round(1)
 

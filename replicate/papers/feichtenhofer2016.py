@@ -19,7 +19,7 @@ from ..evaluate import fuse_streams
 from ..flops import count_flops, count_params
 from ..models import create
 from ..models import st_resnet as S
-from .common import merge_splits, spec_claims
+from .common import dataset_table, merge_splits, spec_claims
 
 PAPER = "feichtenhofer2016"
 #: a small width for the checks that run real numbers (structure does not depend on width)
@@ -473,17 +473,8 @@ def table4(run_metrics: dict[str, dict]) -> pd.DataFrame:
     """Table 4 as the paper prints it (one row per method, a column pair per dataset): paper, ours, difference;
     quoted rows marked reported; then the seed spread of ours per dataset."""
     t = _t4()
-    rows = []
-    for row in t["rows"]:
-        rec = {"name": row["name"], "reported": row.get("reported", False), "note": row.get("note")}
-        for dataset, label in t["datasets"].items():
-            rec[f"paper_{label}"] = row["paper"][dataset]
-            m = run_metrics.get(f"{label} {row['name']}")
-            if m is not None:
-                rec[f"ours_{label}"] = 100 * m["video@1"]
-        rows.append(rec)
     labels = list(t["datasets"].values())
-    table = report.compare_table(rows, labels)
+    table = dataset_table(t, run_metrics)
     extra = {}
     for label in labels:
         ms = [run_metrics.get(f"{label} {n}") for n in table.index]
