@@ -28,9 +28,10 @@ env: $(STAMP)
 study: $(STAMP)
 	$(BIN)/dvc repro
 
-## the tests: unit tests of the package and (nbval) every notebook at the smoke profile
+## the tests: unit tests of the package and (nbval) every notebook at the smoke profile; two workers, the
+## paper-profile pipelines beside the rest (tests/conftest.py says what may run at once)
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 ## loader vs raw decord, training steps/s vs torchvision, and the synthetic-data difficulty calibration
 bench: $(STAMP)
