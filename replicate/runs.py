@@ -10,7 +10,9 @@ Everything the run used is written next to its results, so a table can say what 
 A run may belong to a ``group`` (``figure5``, ``finetune`` ...): the profile can scale or
 override a group on its own (``params.yaml: profiles.<profile>.<paper>.groups.<group>``, with
 its own ``scale``), so that an ablation over clip lengths fits the profile's budget without
-changing the other runs. ``modality: flow`` trains the flow stream on the stored optical flow
+changing the other runs. ``profiles.<profile>.<paper>.models.<model>`` does the same for every run
+of one model (a recipe one architecture needs at a small scale, e.g. its residual branches starting
+at zero), under the group's: a fine-tune's learning rate still wins. ``modality: flow`` trains the flow stream on the stored optical flow
 (2 input channels); ``init_from: <run>`` starts from another run's weights (fine-tuning: every
 weight but a classifier of another size), ``init_from: torchvision`` from torchvision's public
 Kinetics-400 weights (``replicate.models.pretrained``).
@@ -139,8 +141,9 @@ def run_settings(paper: str, run: str, profile: str | None = None, params: dict 
     prof = config.profile_params(params, profile)
     paper_over = dict(prof.get(paper, {}))
     group_over = dict(paper_over.pop("groups", {}).get(s.get("group"), {}))
+    model_over = dict(paper_over.pop("models", {}).get(s.get("model"), {}))
     scale = {"width": 1.0, "space": 1.0, "time": 1.0, **prof.get("scale", {}), **paper_over.pop("scale", {}),
-             **group_over.pop("scale", {})}
+             **model_over.pop("scale", {}), **group_over.pop("scale", {})}
     s["width"] = scale["width"]
     s["crop"] = round(s["crop"] * scale["space"])
     s["resize"] = [round(x * scale["space"]) for x in s["resize"]]
@@ -148,6 +151,7 @@ def run_settings(paper: str, run: str, profile: str | None = None, params: dict 
     # profile-wide: the precision of every forward pass, and how many seeds each run trains
     s.update({"precision": prof.get("precision", "fp32"), "seeds": prof.get("seeds", 1)})
     s.update(paper_over)  # what a factor cannot scale: epochs, batch size, test clips ...
+    s.update(model_over)
     s.update(group_over)
     s.update({"paper": paper, "run": run, "profile": profile, "seed": params.get("seed", 0)})
     return s

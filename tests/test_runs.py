@@ -30,6 +30,20 @@ def test_a_group_is_scaled_on_its_own():
     assert runs.run_settings("tran2018", "r2plus1d_18_f8", "mini", params, overrides={"clip_len": 32})["clip_len"] == 16
 
 
+def test_a_model_override_applies_to_every_run_of_that_model_under_its_group():
+    finetune = next(r for r, v in runs.spec_runs(runs.load_spec("tran2018")).items() if (v or {}).get("group") == "transfer")
+    model = runs.run_settings("tran2018", finetune, "mini", _params())["model"]
+    params = _params(epochs=3, lr=0.05, models={model: {"lr": 0.02, "zero_init_residual": True}},
+                     groups={"transfer": {"lr": 0.005}})
+    scratch = next(r for r, v in runs.spec_runs(runs.load_spec("tran2018")).items()
+                   if (v or {}).get("model") == model and (v or {}).get("group") != "transfer")
+    s = runs.run_settings("tran2018", scratch, "mini", params)
+    assert (s["lr"], s["zero_init_residual"], s["epochs"]) == (0.02, True, 3)
+    other = runs.run_settings("tran2018", "r2plus1d_18", "mini", params)
+    assert other["lr"] == 0.05 and "zero_init_residual" not in other and "models" not in other
+    assert runs.run_settings("tran2018", finetune, "mini", params)["lr"] == 0.005  # a fine-tune's lr wins
+
+
 def test_unknown_run_names_the_known_ones():
     with pytest.raises(KeyError, match="r2plus1d_18_f32_from_f8"):
         runs.run_settings("tran2018", "r2plus1d_18_f99", "mini")
