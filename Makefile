@@ -28,10 +28,9 @@ env: $(STAMP)
 study: $(STAMP)
 	$(BIN)/dvc repro
 
-## the tests: unit tests of the package and (nbval) every notebook at the smoke profile; two workers, the
-## paper-profile pipelines beside the rest (tests/conftest.py says what may run at once)
+## the tests: unit tests of the package and (nbval) every notebook at the smoke profile
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -q
 
 ## loader vs raw decord, training steps/s vs torchvision, and the synthetic-data difficulty calibration
 bench: $(STAMP)

@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-import torchvision
+from functools import cache
+
 from torch import Tensor, nn
 
 from .registry import register
@@ -219,26 +220,41 @@ def t3d_169(num_classes: int = 400, width: float = 1.0, in_channels: int = 3, cl
     return DenseNet3D(BLOCKS[169], num_classes, width, in_channels, "ttl", ttl_widths, **kwargs)
 
 
-class DenseNet2D(torchvision.models.DenseNet):
-    """torchvision's 2D DenseNet with the suite's width scaling and a ``forward_features``: the image net that
-    teaches diba2017's 3D students (section 3.2: "2D DenseNet ... pre-trained on ImageNet")."""
+@cache
+def _densenet2d() -> type:
+    # defined on first use: importing torchvision costs every process ~3 s of start-up (every notebook and training
+    # stage imports this registry), and only the 2D teacher needs it
+    import torchvision
 
-    def forward_features(self, x: Tensor) -> Tensor:
-        """Pooled final features ``(N, num_features)`` (torchvision's forward without the classifier)."""
-        return F.adaptive_avg_pool2d(F.relu(self.features(x)), 1).flatten(1)
+    class DenseNet2D(torchvision.models.DenseNet):
+        """torchvision's 2D DenseNet with the suite's width scaling and a ``forward_features``: the image net that
+        teaches diba2017's 3D students (section 3.2: "2D DenseNet ... pre-trained on ImageNet")."""
 
-    @property
-    def num_features(self) -> int:
-        return self.classifier.in_features
+        def forward_features(self, x: Tensor) -> Tensor:
+            """Pooled final features ``(N, num_features)`` (torchvision's forward without the classifier)."""
+            return F.adaptive_avg_pool2d(F.relu(self.features(x)), 1).flatten(1)
+
+        @property
+        def num_features(self) -> int:
+            return self.classifier.in_features
+
+    DenseNet2D.__module__, DenseNet2D.__qualname__ = __name__, "DenseNet2D"
+    return DenseNet2D
+
+
+def __getattr__(name: str):  # ``densenet3d.DenseNet2D`` as if defined here (PEP 562)
+    if name == "DenseNet2D":
+        return _densenet2d()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @register
 def densenet121(num_classes: int = 1000, width: float = 1.0, in_channels: int = 3, clip_len: int | None = None,
-                **kwargs) -> DenseNet2D:
+                **kwargs) -> nn.Module:
     """2D DenseNet-121 (torchvision's layout and names: its ImageNet state dict loads at full width;
     7,978,856 parameters at 1000 classes). ``input_size`` (image pretraining's) is accepted and ignored."""
     if in_channels != 3:
         raise ValueError(f"densenet121 reads RGB images (in_channels 3), got {in_channels}")
     kwargs.pop("input_size", None)
-    return DenseNet2D(growth_rate=scale_width(GROWTH, width), block_config=BLOCKS[121],
+    return _densenet2d()(growth_rate=scale_width(GROWTH, width), block_config=BLOCKS[121],
                       num_init_features=scale_width(STEM, width), bn_size=BOTTLENECK, num_classes=num_classes, **kwargs)

@@ -42,7 +42,7 @@ from torch import Tensor, nn
 
 from .densenet3d import segment_consensus
 from .registry import register
-from .video_resnet import scale_width
+from .video_resnet import init_weights, scale_width
 
 #: Inception modules: (1x1; 3x3 reduce, 3x3; 3x3 reduce, 3x3; pool projection), I3D's / GoogLeNet's widths
 MIXED: dict[str, tuple[int, int, int, int, int, int]] = {
@@ -118,14 +118,7 @@ class Inception3D(nn.Module):
         # I3D's 1x1x1 logits conv, on features pooled to 1x1x1: a Linear, named fc as every classifier of the suite
         # (a fine-tune to another class count starts it afresh)
         self.fc = nn.Linear(c, num_classes)
-        for m in self.modules():
-            if isinstance(m, nn.Conv3d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-            elif isinstance(m, nn.BatchNorm3d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
-        nn.init.normal_(self.fc.weight, 0, 0.01)  # a small classifier, as the suite's other fc layers
-        nn.init.zeros_(self.fc.bias)
+        init_weights(self)  # as the suite's other 3D nets (a small classifier)
 
     def forward_features(self, x: Tensor) -> Tensor:
         """The globally pooled Mixed_5c features ``(B, num_features)``."""

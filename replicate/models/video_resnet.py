@@ -56,6 +56,7 @@ __all__ = [
     "Conv3DNoTemporal",
     "Conv2Plus1D",
     "scale_width",
+    "init_weights",
     "r2plus1d_midplanes",
     "layer_output_shapes",
     "PAPER_LAYER_NAMES",
@@ -83,6 +84,20 @@ PAPER_LAYER_NAMES: dict[str, str] = {
     "layer4": "conv5_x",
     "avgpool": "pool",
 }
+
+
+def init_weights(model: nn.Module) -> None:
+    """The suite's 3D-net initialisation, in module order: convs He normal with fan_out (caffe2's MSRAFill, which
+    VMZ uses; detectron2's c2_msra_fill is the same call), BN the identity, fc layers N(0, 0.01) as torchvision."""
+    for m in model.modules():
+        if isinstance(m, nn.Conv3d):
+            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+        elif isinstance(m, nn.BatchNorm3d):
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.Linear):
+            nn.init.normal_(m.weight, 0, 0.01)
+            nn.init.zeros_(m.bias)
 
 
 def scale_width(channels: int, width: float) -> int:
@@ -362,17 +377,7 @@ class VideoResNet(nn.Module):
         return nn.Sequential(*layers)
 
     def _init_weights(self, zero_init_residual: bool) -> None:
-        # convs: He normal with fan_out, which is caffe2's MSRAFill that VMZ uses (detectron2's
-        # c2_msra_fill is the same call); BN: identity; fc: N(0, 0.01) as torchvision
-        for m in self.modules():
-            if isinstance(m, nn.Conv3d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-            elif isinstance(m, nn.BatchNorm3d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.Linear):
-                nn.init.normal_(m.weight, 0, 0.01)
-                nn.init.zeros_(m.bias)
+        init_weights(self)
         if zero_init_residual:
             for m in self.modules():
                 if isinstance(m, BasicBlock):
