@@ -43,14 +43,16 @@ DIBA_OVERRIDE = {"epochs": 1, "step_epochs": 1, "batch_size": 2, "num_workers": 
 DIBA_TARGETS = ["diba2017_table7", "finetune_diba2017@half_kinetics_t3d"]
 #: the Composite LSTM's (profiles.paper.composite_lstm): one epoch of each phase on batches of 2
 COMPOSITE_OVERRIDE = {"pretrain": {"epochs": 1, "batch_size": 2}, "classifier": {"epochs": 1, "batch_size": 2}}
-#: every mansimov2015 stage but Table 1 / Figure 2's other inits (IA / IS / ZWI: NWI's code path with another alpha)
-#: and Figure 1 (full-size nets whatever the profile, no training: the smoke notebook runs it); Table 3 pulls in the
-#: three flow nets, the Composite LSTM and NWI
-MANSIMOV_TARGETS = ["train_mansimov2015@spatial_2d", "train_mansimov2015@init_nwi", "mansimov2015_table2",
-                    "mansimov2015_table3"]
-#: R(2+1)D-34 on RGB (pulled in by the transfer) and flow, the Kinetics -> UCF101 transfer, Sports-1M's flow. No
-#: Table 1 notebooks here (this paper's or the others'): they depend on no profile setting, and nbval runs them
-TARGETS = ["train_flow_tran2018@r2plus1d_34_flow", "transfer_tran2018@ucf101_s1_rgb_from_kinetics", "flow_sports1m"]
+#: mansimov2015's stages, one of each kind: the image net, the 2D net, NWI, the Composite LSTM and Table 2 (which pulls
+#: in both), the flow stack. Not Table 1 / Figure 2's other inits (IA / IS / ZWI: NWI's code path with another alpha),
+#: the other two flow nets (flow_stack's code path with another model: their paper settings are checked below),
+#: Table 3 (Table 2's code path) or Figure 1 (full-size nets whatever the profile): the smoke notebooks run those
+MANSIMOV_TARGETS = ["train_mansimov2015@spatial_2d", "mansimov2015_table2", "train_flow_mansimov2015@flow_stack"]
+#: Kinetics' and Sports-1M's flow, R(2+1)D-34 on RGB (pulled in by the transfer), the Kinetics -> UCF101 transfer. Not
+#: the flow net's training (RGB's code path on 2 channels of the stored flow, which mansimov2015's flow stack and
+#: feichtenhofer2016's motion streams train on at paper below; its settings are checked), nor the Table 1 notebooks
+#: (this paper's or the others'): they depend on no profile setting, and nbval runs them
+TARGETS = ["flow@kinetics", "transfer_tran2018@ucf101_s1_rgb_from_kinetics", "flow_sports1m"]
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +74,8 @@ def paper_project(tmp_path_factory):
 
 
 def test_paper_profile_runs_end_to_end_on_real_formats(paper_project):
+    from replicate.runs import run_settings
+
     proj, real = paper_project
     done = dvc(proj, "repro", *TARGETS, timeout=1500)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
@@ -86,15 +90,16 @@ def test_paper_profile_runs_end_to_end_on_real_formats(paper_project):
     assert flow["flow_root"] == real["kinetics"]["flow_root"] and len(flow["files"]) >= 10
     assert len(list(Path(real["sports1m"]["flow_root"]).rglob("*.npz"))) == 10  # its 6 train + 4 test videos
     # training at the paper's architecture and input size
-    for run, model, channels in (("r2plus1d_34", "r2plus1d_34", 3), ("r2plus1d_34_flow", "r2plus1d_34", 2)):
-        m = json.loads((proj / f"runs/paper/tran2018/{run}/seed0/metrics.json").read_text())
-        s = m["settings"]
-        assert (s["model"], s["crop"], s["clip_len"], s["resize"], s["width"]) == (model, 112, 8, [128, 171], 1.0)
-        assert m["environment"]["precision"] == "fp32" and m["flops"] > 1e9
-        # the truncated validation video is counted, by id, and no per-video array counts it
-        assert m["unscored_test_videos"] == [TRUNCATED_KINETICS_VAL] and m["skipped_videos"]["test"] == 1
-        assert len(m["test_video_ids"]) == len(m["video_correct"]) == m["num_test_videos"] == 4
-        assert (proj / f"runs/paper/tran2018/{run}/seed0/final.pt").is_file()
+    s = run_settings("tran2018", "r2plus1d_34_flow", "paper", yaml.safe_load((proj / "params.yaml").read_text()))
+    assert (s["model"], s["modality"], s["crop"], s["clip_len"], s["width"]) == ("r2plus1d_34", "flow", 112, 8, 1.0)
+    m = json.loads((proj / "runs/paper/tran2018/r2plus1d_34/seed0/metrics.json").read_text())
+    s = m["settings"]
+    assert (s["model"], s["crop"], s["clip_len"], s["resize"], s["width"]) == ("r2plus1d_34", 112, 8, [128, 171], 1.0)
+    assert m["environment"]["precision"] == "fp32" and m["flops"] > 1e9
+    # the truncated validation video is counted, by id, and no per-video array counts it
+    assert m["unscored_test_videos"] == [TRUNCATED_KINETICS_VAL] and m["skipped_videos"]["test"] == 1
+    assert len(m["test_video_ids"]) == len(m["video_correct"]) == m["num_test_videos"] == 4
+    assert (proj / "runs/paper/tran2018/r2plus1d_34/seed0/final.pt").is_file()
     transfer = json.loads((proj / "runs/paper/tran2018/ucf101_s1_rgb_from_kinetics/seed0/metrics.json").read_text())
     assert transfer["num_test_videos"] == 2 and transfer["settings"]["init_from"] == "r2plus1d_34"
     # finished runs leave no checkpoints behind, and DVC sees the study as up to date
@@ -106,9 +111,11 @@ def test_paper_profile_runs_end_to_end_on_real_formats(paper_project):
 def test_mansimov2015_runs_at_paper_on_real_formats(paper_project):
     """The image net pretrained on the ImageFolder tree at 224 px and full width, then the 2D net and the
     NWI-inflated 3D net fine-tuned from it on UCF101 split 1 (6-frame clips, 224 crops of 256-px frames), the
-    three flow nets from scratch, the Composite LSTM (unlabelled list, then UCF101) and Tables 2-3's fusions."""
+    flow stack from scratch (the other flow nets' settings), the Composite LSTM (unlabelled list, then UCF101) and
+    Table 2's fusion."""
     from replicate.flops import count_params
     from replicate.models import create
+    from replicate.runs import run_settings
 
     proj, _ = paper_project
     done = dvc(proj, "repro", *MANSIMOV_TARGETS, timeout=1200)
@@ -122,19 +129,19 @@ def test_mansimov2015_runs_at_paper_on_real_formats(paper_project):
         assert (s["model"], s["crop"], s["resize"], s["clip_len"], s["width"]) == (model, 224, [256, 341], clip_len, 1.0)
         assert s["init_from"] == "image:mansimov_2d" and m["environment"]["precision"] == "fp32"
         assert m["params"] == count_params(create(model, num_classes=len(UCF_CLASSES)))  # the paper's net, full width
-    # the flow nets from scratch on the stored flow: 1 or 10 fields x 2 channels at 224 px, full width
+    # the flow nets from scratch on the stored flow: 1 or 10 fields x 2 channels at 224 px, full width (one trained)
+    flow = json.loads((proj / "runs/paper/mansimov2015/flow_stack/seed0/metrics.json").read_text())
+    assert flow["params"] == count_params(create("mansimov_flow_stack", num_classes=len(UCF_CLASSES)))
+    params = yaml.safe_load((proj / "params.yaml").read_text())
     for run, clip_len in (("flow_single", 1), ("flow_stack", 10), ("flow_slow", 10)):
-        flow = json.loads((proj / f"runs/paper/mansimov2015/{run}/seed0/metrics.json").read_text())
-        s = flow["settings"]
+        s = flow["settings"] if run == "flow_stack" else run_settings("mansimov2015", run, "paper", params)
         assert (s["modality"], s["clip_len"], s["crop"], s["init_from"], s["freeze_iters"]) == ("flow", clip_len, 224, None, 0)
-        assert flow["params"] == count_params(create(f"mansimov_{run}", num_classes=len(UCF_CLASSES)))
     # the Composite LSTM: fc6 of the full-width image net (4096), 2048 units, the code's optimiser settings
     lstm = json.loads((proj / "runs/paper/mansimov2015/composite_lstm/seed0/metrics.json").read_text())
     s = lstm["settings"]
     assert (s["hidden"], s["window"], s["crop"], s["pretrain"]["lr"], s["pretrain"]["clip"]) == (2048, 16, 224, 1e-4, 1e-4)
     assert lstm["windows"]["unlabelled"] > 0 and lstm["num_test_videos"] == len(lstm["video_correct"]) > 0
     assert "NWI + Composite LSTM" in (proj / "results/mansimov2015/paper/table2.md").read_text()
-    assert "Two-Stream Spatio-Temporal ConvNet" in (proj / "results/mansimov2015/paper/table3.md").read_text()
     status = dvc(proj, "status", *MANSIMOV_TARGETS)
     assert status.returncode == 0 and "changed" not in status.stdout, status.stdout
 
