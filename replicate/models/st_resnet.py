@@ -63,7 +63,7 @@ from torch import Tensor, nn
 from ..errors import BadValueError
 from ..inflate import alphas, inflate_state_dict
 from .registry import register
-from .video_resnet import scale_width
+from .video_resnet import init_weights, scale_width
 
 #: bottlenecks per stage (conv2_x .. conv5_x) and their widths at width 1.0 (outputs are 4x)
 LAYERS: tuple[int, int, int, int] = (3, 4, 6, 3)
@@ -83,6 +83,17 @@ FLOW_BYTE_OFFSET = 255.0 * 20.0 / 40.0 - 128.0  # -0.5
 #: dropout before the motion stream's classifier (code); none in the appearance stream (section 3.3:
 #: dropout "after the classifier" hurt it)
 MOTION_DROPOUT = 0.8
+
+
+def _init_conv(conv: nn.Conv3d) -> None:
+    """He normal with fan_out; a temporal conv starts as a 2D draw spread over time (eq. 5), as from 2D weights."""
+    if conv.kernel_size[0] == 1:
+        nn.init.kaiming_normal_(conv.weight, mode="fan_out", nonlinearity="relu")
+        return
+    flat = torch.empty(conv.weight.shape[:2] + conv.weight.shape[3:])
+    nn.init.kaiming_normal_(flat, mode="fan_out", nonlinearity="relu")
+    with torch.no_grad():
+        conv.weight.copy_(_spread_over_time(flat, conv.weight.shape[2]))
 
 
 class SubBatchNorm3d(nn.BatchNorm3d):
@@ -205,21 +216,7 @@ class ResNet(nn.Module):
 
     def _init_weights(self) -> None:
         # convs: He normal, fan_out (MSRA's init, torchvision's); BN: identity; fc: 0.01 * randn, zero bias (code)
-        for m in self.modules():
-            if isinstance(m, nn.Conv3d):
-                if m.kernel_size[0] == 1:
-                    nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-                else:  # a temporal conv starts as a 2D draw spread over time (eq. 5), as from 2D weights
-                    flat = torch.empty(m.weight.shape[:2] + m.weight.shape[3:])
-                    nn.init.kaiming_normal_(flat, mode="fan_out", nonlinearity="relu")
-                    with torch.no_grad():
-                        m.weight.copy_(_spread_over_time(flat, m.weight.shape[2]))
-            elif isinstance(m, nn.BatchNorm3d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.Linear):
-                nn.init.normal_(m.weight, 0, 0.01)
-                nn.init.zeros_(m.bias)
+        init_weights(self, init_conv=_init_conv)
 
     def fit_image_state(self, state: Mapping[str, Tensor]) -> dict[str, Tensor]:
         """An image-pretrained ResNet-50 state fitted to this stream (:func:`from_2d_state`): what

@@ -34,7 +34,7 @@ the 45 spatial filters of the R(2+1)D stem -- becomes :func:`scale_width` (c, wi
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Union
 
@@ -86,11 +86,14 @@ PAPER_LAYER_NAMES: dict[str, str] = {
 }
 
 
-def init_weights(model: nn.Module) -> None:
+def init_weights(model: nn.Module, init_conv: Callable[[nn.Conv3d], None] | None = None) -> None:
     """The suite's 3D-net initialisation, in module order: convs He normal with fan_out (caffe2's MSRAFill, which
-    VMZ uses; detectron2's c2_msra_fill is the same call), BN the identity, fc layers N(0, 0.01) as torchvision."""
+    VMZ uses; detectron2's c2_msra_fill is the same call) or ``init_conv(conv)``, BN the identity, fc layers
+    N(0, 0.01) as torchvision."""
     for m in model.modules():
-        if isinstance(m, nn.Conv3d):
+        if isinstance(m, nn.Conv3d) and init_conv is not None:
+            init_conv(m)
+        elif isinstance(m, nn.Conv3d):
             nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
         elif isinstance(m, nn.BatchNorm3d):
             nn.init.ones_(m.weight)
