@@ -11,14 +11,16 @@ export DVC_NO_ANALYTICS := 1
 export DVC_NO_UPDATER := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # --no-cache-dir: torch's CUDA wheels are several GB; a fresh machine gains nothing from a second
-# copy in pip's cache, and a CI disk can be short ("No space left on device")
+# copy in pip's cache, and a CI disk can be short ("No space left on device").
+# --no-compile: pip would byte-compile all 13K modules of the environment (a minute of one core); Python
+# compiles the ones a process imports (at most a quarter) the first time, and keeps them
 
 .PHONY: study test env lock bench notebooks clean-env
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --no-cache-dir --upgrade pip
-	$(BIN)/pip install -q --no-cache-dir --require-hashes -r requirements.lock
+	$(BIN)/pip install -q --no-cache-dir --no-compile --require-hashes -r requirements.lock
 	$(BIN)/pip install -q --no-cache-dir --no-deps -e .
 	touch $(STAMP)
 
