@@ -280,8 +280,9 @@ def _same_run_note(run: str) -> str:
 def setting_text(m: dict) -> str:
     """How one run was trained at its profile, in a few words."""
     s = m["settings"]
+    recipe = "".join(f", {k} {v}" for k, v in (s.get("model_kwargs") or {}).items())  # the profile's per-model recipe
     return (f"{s['model']}, {s['clip_len']} frames (stride {s['stride']}) x {s['crop']} px, width {s['width']}, "
-            f"{s['epochs']} epochs")
+            f"{s['epochs']} epochs{recipe}")
 
 
 def claims(table: str, run_metrics: dict[str, dict]) -> list[dict]:
