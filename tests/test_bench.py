@@ -11,7 +11,7 @@ import pytest
 import torch.distributed as dist
 
 GPU_CHECK = Path(__file__).resolve().parents[1] / "bench" / "gpu_check.py"
-#: one timed step, no warm-up: the code path and the table's arithmetic, not a measurement (CI: 50 -> ~20 s)
+#: one timed step, no warm-up: the code path and the table's arithmetic, not a measurement (here 52 -> 33 s)
 TINY = ["--cpu", "--size", "32", "--batch", "2", "--steps", "1", "--warmup", "0"]
 ROW = re.compile(r"^(r2plus1d_18 \(.+?\))\s+([\d.]+)M\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)$", re.M)
 
