@@ -50,8 +50,11 @@ __all__ = [
     "ClipStem",
     "R2Plus1dStem",
     "Bottleneck",
+    "ResNeXtBottleneck",
+    "ZeroPadShortcut",
     "HaraStem",
     "resnet3d",
+    "resnext3d",
     "Conv3DSimple",
     "Conv3DNoTemporal",
     "Conv2Plus1D",
@@ -205,9 +208,13 @@ class BasicBlock(nn.Module):
 
     expansion = 1  # output channels / planes
 
+    def branch(self, x: Tensor) -> Tensor:
+        """The residual branch F(x), before the addition (where SE-style blocks gate it)."""
+        return self.conv2(self.conv1(x))
+
     def forward(self, x: Tensor) -> Tensor:
         residual = x if self.downsample is None else self.downsample(x)
-        return self.relu(self.conv2(self.conv1(x)) + residual)
+        return self.relu(self.branch(x) + residual)
 
 
 class Bottleneck(nn.Module):
@@ -229,9 +236,54 @@ class Bottleneck(nn.Module):
         self.relu = nn.ReLU(inplace=True)
         self.downsample = downsample
 
+    def branch(self, x: Tensor) -> Tensor:
+        """The residual branch F(x), before the addition (where SE-style blocks gate it)."""
+        return self.conv3(self.conv2(self.conv1(x)))
+
     def forward(self, x: Tensor) -> Tensor:
         residual = x if self.downsample is None else self.downsample(x)
-        return self.relu(self.conv3(self.conv2(self.conv1(x))) + residual)
+        return self.relu(self.branch(x) + residual)
+
+
+class ResNeXtBottleneck(Bottleneck):
+    """Hara et al.'s 3D ResNeXt block (``models/resnext.py``, diba2018's 3D-ResNeXt-101): 1x1x1 conv-BN-ReLU to
+    ``cardinality * (planes // 32)`` channels, a 3x3x3 conv in ``cardinality`` groups (carrying the stride)-BN-ReLU,
+    1x1x1 conv-BN to 2 x ``planes``, add, ReLU. Stage ``planes`` are 128 / 256 / 512 / 1024, so the stages end at
+    256 .. 2048 channels as ResNet-50's do."""
+
+    expansion = 2
+    cardinality = 32
+
+    def __init__(self, inplanes: int, planes: int, conv_builder: ConvBuilder, stride: int = 1,
+                 downsample: nn.Module | None = None, torchvision_midplanes: bool = False) -> None:
+        nn.Module.__init__(self)
+        # Hara: mid_planes = cardinality * int(planes / 32); at a width below 1/4 that would be 0 channels
+        mid = self.cardinality * (planes // 32)
+        if mid == 0:
+            raise ValueError(f"a ResNeXt stage of {planes} planes has no channel per group (cardinality "
+                             f"{self.cardinality} needs >= 32 planes); use width >= {32 / 128:g}")
+        self.conv1 = nn.Sequential(nn.Conv3d(inplanes, mid, 1, bias=False), nn.BatchNorm3d(mid), nn.ReLU(inplace=True))
+        self.conv2 = nn.Sequential(
+            nn.Conv3d(mid, mid, 3, stride=conv_builder.downsample_stride(stride), padding=1, groups=self.cardinality,
+                      bias=False),
+            nn.BatchNorm3d(mid), nn.ReLU(inplace=True))
+        self.conv3 = nn.Sequential(nn.Conv3d(mid, planes * 2, 1, bias=False), nn.BatchNorm3d(planes * 2))
+        self.relu = nn.ReLU(inplace=True)
+        self.downsample = downsample
+
+
+class ZeroPadShortcut(nn.Module):
+    """Hara et al.'s shortcut type A (``downsample_basic_block``, their ResNet-18 and -34): the input subsampled by
+    the stride, its missing channels zeros. It has no parameters."""
+
+    def __init__(self, out_channels: int, stride: tuple[int, int, int]) -> None:
+        super().__init__()
+        self.out_channels, self.stride = out_channels, stride
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = x[:, :, :: self.stride[0], :: self.stride[1], :: self.stride[2]]  # avg_pool3d with kernel 1, as Hara
+        pad = x.new_zeros(x.shape[0], self.out_channels - x.shape[1], *x.shape[2:])
+        return torch.cat([x, pad], dim=1)
 
 
 class BasicStem(nn.Sequential):
@@ -320,6 +372,10 @@ class VideoResNet(nn.Module):
         widths: filters per stage (already scaled).
         num_classes: fc outputs.
         torchvision_midplanes: torchvision's per-block (2+1)D widths, see :class:`BasicBlock`.
+        block: the residual unit (:class:`BasicBlock`, :class:`Bottleneck`, :class:`ResNeXtBottleneck`).
+        shortcut: where a unit changes width or stride, ``"B"`` a 1x1x1 projection + BN (VMZ; Hara's type B) or
+            ``"A"`` the subsampled input padded with zero channels (:class:`ZeroPadShortcut`, Hara's type A).
+        stem_width: the stem's output channels where they differ from ``widths[0]`` (ResNeXt: 64 vs 128).
         zero_init_residual: start the last BN of every residual branch at 0, so each block begins
             as the identity (Goyal et al. 2017; torchvision's ResNet option). Not the paper's
             initialisation: a training-recipe choice for short schedules (the ``mini`` profile:
@@ -341,13 +397,18 @@ class VideoResNet(nn.Module):
         torchvision_midplanes: bool = False,
         zero_init_residual: bool = False,
         block: type[BasicBlock] | type[Bottleneck] = BasicBlock,
+        shortcut: str = "B",
+        stem_width: int | None = None,
     ) -> None:
         super().__init__()
         self._block = block
         if not (len(conv_builders) == len(layers) == len(widths) == 4):
             raise ValueError("VideoResNet needs 4 stages: one conv builder, block count and width for each")
+        if shortcut not in ("A", "B"):
+            raise ValueError(f"shortcut must be 'A' (zero padding) or 'B' (1x1x1 projection), got {shortcut!r}")
+        self._shortcut = shortcut
         self.stem = stem
-        self._inplanes = widths[0]
+        self._inplanes = widths[0] if stem_width is None else stem_width
         # conv2_x keeps the stem's resolution; conv3_1, conv4_1, conv5_1 downsample (Table 1)
         self.layer1 = self._make_layer(conv_builders[0], widths[0], layers[0], 1, torchvision_midplanes)
         self.layer2 = self._make_layer(conv_builders[1], widths[1], layers[1], 2, torchvision_midplanes)
@@ -364,7 +425,9 @@ class VideoResNet(nn.Module):
         block, out = self._block, planes * self._block.expansion
         # VMZ add_simple_block: a 1x1x1 projection (+BN) when the width changes or the block
         # downsamples, with the stride of the block's first conv (Hara's shortcut type B likewise)
-        if stride != 1 or self._inplanes != out:
+        if (stride != 1 or self._inplanes != out) and self._shortcut == "A":
+            downsample = ZeroPadShortcut(out, conv_builder.downsample_stride(stride))
+        elif stride != 1 or self._inplanes != out:
             downsample = nn.Sequential(
                 nn.Conv3d(
                     self._inplanes, out, kernel_size=1, stride=conv_builder.downsample_stride(stride), bias=False
@@ -512,28 +575,49 @@ def r2plus1d(
     )
 
 
-#: Hara et al.'s 3D ResNets (blocks per stage, block): diba2017's ResNet3D baseline ("ResNet3D-50" in its Table 4)
-HARA_DEPTHS: dict[int, tuple[tuple[int, int, int, int], type[BasicBlock] | type[Bottleneck]]] = {
-    18: ((2, 2, 2, 2), BasicBlock), 34: ((3, 4, 6, 3), BasicBlock), 50: ((3, 4, 6, 3), Bottleneck),
-    101: ((3, 4, 23, 3), Bottleneck)}
+#: Hara et al.'s 3D ResNets (blocks per stage, block, shortcut): diba2017's ResNet3D baseline ("ResNet3D-50" in its
+#: Table 4) and diba2018's backbones. Hara's released ResNet-18 / -34 use shortcut A, the deeper ones B (their README)
+HARA_DEPTHS: dict[int, tuple[tuple[int, int, int, int], type[BasicBlock] | type[Bottleneck], str]] = {
+    18: ((2, 2, 2, 2), BasicBlock, "A"), 34: ((3, 4, 6, 3), BasicBlock, "A"), 50: ((3, 4, 6, 3), Bottleneck, "B"),
+    101: ((3, 4, 23, 3), Bottleneck, "B")}
+#: Hara et al.'s 3D ResNeXts: blocks per stage (ResNeXt-101: diba2018's 3D-ResNeXt-101)
+RESNEXT_DEPTHS: dict[int, tuple[int, int, int, int]] = {101: (3, 4, 23, 3)}
+#: ResNeXt stage planes at width 1.0 (Hara's ``models/resnext.py``: 128, 256, 512, 1024; outputs twice that)
+RESNEXT_WIDTHS: tuple[int, int, int, int] = (128, 256, 512, 1024)
 
 
 def resnet3d(depth: int, num_classes: int = 400, width: float = 1.0, in_channels: int = 3, clip_len: int = 32,
              zero_init_residual: bool = False) -> VideoResNet:
-    """Hara et al.'s 3D ResNet (diba2017's ResNet3D): :class:`HaraStem` (7x7x7 conv, max pool), 3x3x3 convs
-    everywhere, spatiotemporal stride 2 at conv3_1, conv4_1, conv5_1, projection shortcuts (Hara's type B);
-    bottleneck blocks from depth 50. Initialisation as :class:`VideoResNet` (Hara's code leaves the fc at
-    PyTorch's default: a difference in the starting point only)."""
+    """Hara et al.'s 3D ResNet (diba2017's ResNet3D, diba2018's 3D-ResNet): :class:`HaraStem` (7x7x7 conv, max
+    pool), 3x3x3 convs everywhere, spatiotemporal stride 2 at conv3_1, conv4_1, conv5_1; basic blocks with
+    zero-padding shortcuts (type A) at depths 18 and 34, bottleneck blocks with projection shortcuts (type B) from
+    depth 50. Initialisation as :class:`VideoResNet` (Hara's code leaves the fc at PyTorch's default: a difference
+    in the starting point only)."""
     if depth not in HARA_DEPTHS:
         raise ValueError(f"depth must be one of {sorted(HARA_DEPTHS)}, got {depth}")
-    layers, block = HARA_DEPTHS[depth]
+    layers, block, shortcut = HARA_DEPTHS[depth]
     widths = [scale_width(c, width) for c in STAGE_WIDTHS]
     return VideoResNet(HaraStem(in_channels, widths[0]), [Conv3DSimple] * 4, layers, widths, num_classes,
-                       zero_init_residual=zero_init_residual, block=block)
+                       zero_init_residual=zero_init_residual, block=block, shortcut=shortcut)
+
+
+def resnext3d(depth: int, num_classes: int = 400, width: float = 1.0, in_channels: int = 3, clip_len: int = 32,
+              zero_init_residual: bool = False) -> VideoResNet:
+    """Hara et al.'s 3D ResNeXt (diba2018's 3D-ResNeXt-101): :func:`resnet3d`'s stem and strides with
+    :class:`ResNeXtBottleneck` units (cardinality 32) and projection shortcuts (type B, as Hara's ResNeXt-101)."""
+    if depth not in RESNEXT_DEPTHS:
+        raise ValueError(f"depth must be one of {sorted(RESNEXT_DEPTHS)}, got {depth}")
+    stem_width = scale_width(STAGE_WIDTHS[0], width)
+    widths = [scale_width(c, width) for c in RESNEXT_WIDTHS]
+    return VideoResNet(HaraStem(in_channels, stem_width), [Conv3DSimple] * 4, RESNEXT_DEPTHS[depth], widths,
+                       num_classes, zero_init_residual=zero_init_residual, block=ResNeXtBottleneck,
+                       stem_width=stem_width)
 
 
 for _depth in HARA_DEPTHS:
     register(partial(resnet3d, _depth), name=f"resnet3d_{_depth}")
+for _depth in RESNEXT_DEPTHS:
+    register(partial(resnext3d, _depth), name=f"resnext3d_{_depth}")
 for _depth in DEPTHS:
     register(partial(r2d, _depth), name=f"r2d_{_depth}")
     register(partial(fr2d, _depth), name=f"fr2d_{_depth}")
