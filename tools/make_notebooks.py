@@ -978,6 +978,69 @@ Markdown(diba2017.verdicts_markdown(claims))
 """),
 ]
 
+# ----------------------------------------------------------------------------- diba2018
+DB_ARCH = """The networks are built by `replicate.models.create` (registry: `resnet3d_18` / `_50` / `_101`, `resnext3d_101`,
+`stc_resnet3d_18` / `_50` / `_101`, `stc_resnext3d_101`) at full width on PyTorch's meta device: sizes and counts are
+exact, nothing is computed. No code for STC exists anywhere and our copy of the paper lost its formulas and Table 1's
+body: every choice is stated in `replicate/models/stc.py` and checked here against the inventory's arithmetic
+(`../shared/papers/notes/diba2018.md`; the paper prints no counts). Nothing here depends on training."""
+
+DB_TABLE1 = [
+    ("md", f"""
+# diba2018 Table 1: 3D-ResNet-101, STC-ResNet-101 and STC-ResNeXt-101
+
+{DB_ARCH}
+
+The backbones are Hara et al.'s 3D ResNets (the paper's [4]): Conv-BN-ReLU, a 7x7x7 stem with stride 1x2x2, a 3x3x3
+max pool with stride 2 in every dimension, stride 2 in time and space at conv3_1, conv4_1 and conv5_1. Table 1's
+caption ("BN-ReLU-Conv", "max pool, stride 1") is T3D's, copied over: we follow Hara's code. An STC block follows
+every residual unit (placement B: z = y + x_stc(y)): a temporal correlation branch (TCB: global spatio-temporal pool,
+fc C -> C/4 -> C, sigmoid) and a spatial correlation branch (SCB: spatial pool keeping time, fc TC -> TC/4 -> C,
+sigmoid), whose gates are averaged. The SCB's first fc sees T x C numbers, so an STC network is built for one clip
+length; the table lists each unit and its STC fcs at 16 frames, and the output sizes at 16 and 32 frames (112 px).
+"""),
+    ("params", PARAMS),
+    ("code", """
+from replicate.papers import diba2018
+table = diba2018.table1()
+diba2018.write(table, "table1", profile)
+print("every output size equals the inventory's:", bool(table["match"].all()))
+table
+"""),
+    ("md", """
+## Parameters: backbones, STC at 16 / 32 / 64 frames, Table 5's branch variants
+
+Each count against the inventory's arithmetic (M, 400 classes). ResNet-18 / -34 use Hara's zero-padding shortcuts
+(type A, no parameters), the deeper nets 1x1x1 projections (type B).
+"""),
+    ("code", """
+parameters = diba2018.parameter_table()
+diba2018.write(parameters.reset_index(), "parameters", profile)
+parameters
+"""),
+    ("code", """
+branches = diba2018.branch_table()
+diba2018.write(branches.reset_index(), "branches", profile)
+branches
+"""),
+    ("code", """
+diba2018.stc_block_counts()
+"""),
+    ("md", """
+## "Small overhead of STC blocks"
+
+Section 4.3 calls the STC blocks a small overhead. Measured: parameters, and FLOPs of one 112-px clip
+(`FlopCounterMode`, 2 per multiply-add).
+"""),
+    ("code", """
+overhead = diba2018.overhead_table()
+diba2018.write(overhead.reset_index(), "overhead", profile)
+from IPython.display import Markdown
+display(overhead)
+Markdown(diba2018.overhead_text(overhead))
+"""),
+]
+
 NOTEBOOKS = {
     "tran2018": (("table1", TABLE1), ("table2", TABLE2), ("figure3", FIGURE3), ("figure4", FIGURE4),
                  ("figure5", FIGURE5), ("figure6", FIGURE6), ("table3", TABLE3), ("table4", TABLE4), ("table5", TABLE5)),
@@ -988,6 +1051,7 @@ NOTEBOOKS = {
     "diba2017": (("table1", D_TABLE1), ("figure2", D_FIGURE2), ("table2", D_TABLE2), ("table3", D_TABLE3),
                  ("table4", D_TABLE4), ("table5", D_TABLE5), ("table6", D_TABLE6), ("table7", D_TABLE7),
                  ("table8", D_TABLE8), ("table9", D_TABLE9), ("table10", D_TABLE10)),
+    "diba2018": (("table1", DB_TABLE1),),
 }
 
 

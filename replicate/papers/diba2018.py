@@ -1,0 +1,163 @@
+"""diba2018 (STC): the logic behind its notebooks, so the notebooks stay thin.
+
+Every paper number shown next to ours comes from ``diba2018.yaml`` (the paper spec, with the inventory's arithmetic
+where the paper prints none). Ours are measured on the networks of ``replicate.models.stc`` and ``video_resnet``
+built at full width on the meta device (sizes, counts, FLOPs: Table 1).
+"""
+from __future__ import annotations
+
+import functools
+
+import pandas as pd
+import torch
+from torch import nn
+
+from .. import report, runs
+from ..flops import count_flops, count_params
+from ..models import create
+from ..models.stc import STCBlock, STCUnit
+
+PAPER = "diba2018"
+write = functools.partial(report.write_results, PAPER)
+
+#: the paper's layer names -> where our networks produce them (``stem`` is conv-BN-ReLU-max pool)
+LAYERS = {"conv1": ("stem", 2), "pool": ("stem", 3), "conv2_x": ("layer1", None), "conv3_x": ("layer2", None),
+          "conv4_x": ("layer3", None), "conv5_x": ("layer4", None)}
+#: Table 1's three columns
+TABLE1_NETS = {"3D-ResNet101": ("resnet3d_101", {}), "3D STC-ResNet101": ("stc_resnet3d_101", {}),
+               "3D STC-ResNext101": ("stc_resnext3d_101", {})}
+
+
+def spec() -> dict:
+    return runs.load_spec(PAPER)
+
+
+def _t(name: str) -> dict:
+    return spec()["tables"][name]
+
+
+def _meta(name: str, **kwargs) -> nn.Module:
+    with torch.device("meta"):
+        return create(name, num_classes=400, **kwargs)
+
+
+def layer_outputs(name: str, clip_len: int, size: int = 112, **kwargs) -> dict[str, tuple[int, ...]]:
+    """Output shape ``(C, T, H, W)`` of conv1, the pool and conv2_x .. conv5_x of a full-width network built for
+    ``clip_len`` frames, measured with forward hooks on the meta device (nothing is computed)."""
+    net = _meta(name, clip_len=clip_len, **kwargs).eval()  # eval: BN needs no batch statistics of one clip
+    shapes: dict[str, tuple[int, ...]] = {}
+    hooks = []
+    for layer, (attr, index) in LAYERS.items():
+        module = getattr(net, attr) if index is None else getattr(net, attr)[index]
+        hooks.append(module.register_forward_hook(
+            lambda _m, _i, out, k=layer: shapes.__setitem__(k, tuple(out.shape[1:]))))
+    net(torch.zeros(1, 3, clip_len, size, size, device="meta"))
+    for h in hooks:
+        h.remove()
+    return shapes
+
+
+def _unit_text(stage: nn.Sequential) -> str:
+    """One residual stage as Table 1 would print it: ``[k, width; ...] x units``, and the STC block's fcs."""
+    first = stage[0]
+    unit = first.unit if isinstance(first, STCUnit) else first
+    convs = [m for m in unit.modules() if isinstance(m, nn.Conv3d) and m not in set(
+        (unit.downsample or nn.Sequential()).modules())]
+    text = "; ".join(f"{'x'.join(map(str, c.kernel_size))}, {c.out_channels}"
+                     + (f", {c.groups} groups" if c.groups > 1 else "") for c in convs)
+    text = f"[{text}] x{len(stage)}"
+    if isinstance(first, STCUnit):
+        stc: STCBlock = first.stc
+        fcs = {b: getattr(stc, b) for b in ("tcb", "scb") if getattr(stc, b) is not None}
+        text += " + STC " + ", ".join(
+            f"{b.upper()} fc {g[0].in_features}-{g[0].out_features}-{g[2].out_features}" for b, g in fcs.items())
+    return text
+
+
+def table1() -> pd.DataFrame:
+    """Table 1 rebuilt: per layer, the inventory's output size (C x T x H x W at 16 and 32 frames) against each
+    column's network, and each column's units (kernel, width) with its STC fcs (at 16 frames)."""
+    t = _t("table1")
+    size = t["input_size"]
+    outs = {(col, frames): layer_outputs(name, frames, size, **kw)
+            for col, (name, kw) in TABLE1_NETS.items() for frames in (16, 32)}
+    nets = {col: _meta(name, clip_len=16, **kw) for col, (name, kw) in TABLE1_NETS.items()}
+    rows = []
+    for layer, (attr, index) in LAYERS.items():
+        row = {"layer": layer}
+        match = True
+        for frames in (16, 32):
+            paper = tuple(t["output"][frames][layer])
+            row[f"inventory {frames}f"] = "x".join(map(str, paper))
+            ours = {outs[(col, frames)][layer] for col in TABLE1_NETS}
+            row[f"ours {frames}f"] = " / ".join(sorted("x".join(map(str, o)) for o in ours))
+            match &= ours == {paper}
+        for col, net in nets.items():
+            row[col] = ("7x7x7, 64, stride 1x2x2" if layer == "conv1" else "3x3x3 max pool, stride 2"
+                        if layer == "pool" else _unit_text(getattr(net, attr)))
+        row["match"] = match
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("layer")
+
+
+def _params(name: str, **kwargs) -> int:
+    return count_params(_meta(name, **kwargs))
+
+
+def parameter_table() -> pd.DataFrame:
+    """Parameters at full width and 400 classes: each backbone and its STC version built for 16 / 32 / 64 frames,
+    against the inventory's arithmetic (M, three decimals; the paper prints none)."""
+    rows = []
+    for backbone, counts in _t("table1")["params"].items():
+        for frames, expected in [("base", counts["base"]), *counts["stc"].items()]:
+            name, kw = (backbone, {}) if frames == "base" else (f"stc_{backbone}", {"clip_len": frames})
+            ours = _params(name, **kw)
+            rows.append({"network": name, "clip frames": frames, "inventory (M)": expected, "ours": ours,
+                         "ours (M)": round(ours / 1e6, 3), "match": round(ours / 1e6, 3) == expected})
+    return pd.DataFrame(rows).set_index(["network", "clip frames"])
+
+
+def branch_table() -> pd.DataFrame:
+    """Table 5's variants (STC-ResNet-101 at 32 frames: TCB only, SCB only, both) against the inventory (M)."""
+    rows = []
+    for branches, expected in _t("table1")["branch_params"].items():
+        ours = _params("stc_resnet3d_101", clip_len=32, branches=branches)
+        rows.append({"branches": branches, "inventory (M)": expected, "ours": ours, "ours (M)": round(ours / 1e6, 3),
+                     "match": round(ours / 1e6, 3) == expected})
+    return pd.DataFrame(rows).set_index("branches")
+
+
+def stc_block_counts() -> pd.DataFrame:
+    """STC blocks in each STC network (one per residual unit) against the inventory's."""
+    rows = []
+    for backbone, expected in _t("table1")["stc_blocks"].items():
+        ours = sum(isinstance(m, STCBlock) for m in _meta(f"stc_{backbone}", clip_len=16).modules())
+        rows.append({"network": f"stc_{backbone}", "inventory": expected, "ours": ours, "match": ours == expected})
+    return pd.DataFrame(rows).set_index("network")
+
+
+def overhead_table(size: int | None = None) -> pd.DataFrame:
+    """What the STC blocks add to ResNet-101 and ResNeXt-101 at 16 and 32 frames: parameters, and FLOPs of one clip
+    (``FlopCounterMode``: convolutions and matrix products; the gates' elementwise products are not counted)."""
+    size = size or _t("table1")["input_size"]
+    rows = []
+    for backbone in ("resnet3d_101", "resnext3d_101"):
+        for frames in (16, 32):
+            base, stc = _meta(backbone), _meta(f"stc_{backbone}", clip_len=frames)
+            shape = (3, frames, size, size)
+            p0, p1 = count_params(base), count_params(stc)
+            f0, f1 = count_flops(base, shape), count_flops(stc, shape)
+            rows.append({"network": backbone, "clip frames": frames, "params (M)": round(p0 / 1e6, 1),
+                         "with STC (M)": round(p1 / 1e6, 1), "params added (%)": round(100 * (p1 - p0) / p0, 1),
+                         "GFLOPs": round(f0 / 1e9, 2), "with STC GFLOPs": round(f1 / 1e9, 2),
+                         "FLOPs added (%)": round(100 * (f1 - f0) / f0, 2)})
+    return pd.DataFrame(rows).set_index(["network", "clip frames"])
+
+
+def overhead_text(table: pd.DataFrame) -> str:
+    """The overhead in one paragraph, beside the paper's words (section 4.3)."""
+    p, f = table["params added (%)"], table["FLOPs added (%)"]
+    return (f'The paper: "{_t("table1")["overhead_claim"]}". Ours, with the spatial branch read literally: the STC '
+            f"blocks add {p.min():.0f}% to {p.max():.0f}% to the parameters of ResNet-101 / ResNeXt-101 at 16 and 32 "
+            f"frames, and {f.min():.2f}% to {f.max():.2f}% to the FLOPs of a clip. \"Small overhead\" holds for "
+            f"computation; it does not hold for parameters.")
