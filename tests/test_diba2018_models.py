@@ -130,3 +130,12 @@ def test_table1_and_the_overhead_statement():
     overhead = diba2018.overhead_table()
     assert (overhead["params added (%)"] > 50).all() and (overhead["FLOPs added (%)"] < 2).all()
     assert "does not hold for parameters" in diba2018.overhead_text(overhead)
+
+
+def test_table2_is_diba2017_table7_counted_by_the_same_code():
+    from replicate.papers import diba2017
+
+    table = diba2018.table2("smoke")
+    assert table.equals(diba2017.table7("smoke"))
+    assert list(table.index) == ["hmdb51", "ucf101", "kinetics"] and table.loc["ucf101", "paper clips"] == 13320
+    assert (table["ours classes"] > 1).all()

@@ -1,10 +1,11 @@
-"""What the papers' notebook modules share: rows merged over splits, and a spec table's claims with verdicts."""
+"""What the papers' notebook modules share: rows merged over splits, a spec table's claims with verdicts, and the
+datasets' facts (diba2017 Table 7 and diba2018 Table 2 are the same table)."""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from .. import report, runs
+from .. import config, report, runs
 
 
 def merge_splits(per_split: dict[int, dict]) -> dict:
@@ -52,3 +53,32 @@ def dataset_table(table: dict, run_metrics: dict[str, dict]) -> pd.DataFrame:
                 rec[f"ours_{label}"] = 100 * m["video@1"]
         rows.append(rec)
     return report.compare_table(rows, list(table["datasets"].values()))
+
+
+def _role_facts(role: str, profile: str) -> dict:
+    """Clips (video files of split 1's train + test lists), source videos (UCF101: class x group; Kinetics: one per
+    clip; HMDB51: not derivable from its lists) and classes of one dataset role at ``profile``."""
+    test = config.test_subset(role)
+    train_list, test_list = (config.video_list(role, 1, subset, profile) for subset in ("train", test))
+    samples = list(train_list) + list(test_list)
+    if role == "ucf101":  # v_<Class>_gXX_cYY: a source video is a (class, group)
+        sources = len({s.video_id.rsplit("_", 1)[0] for s in samples})
+    elif role == "kinetics":
+        sources = len(samples)
+    else:
+        sources = None
+    return {"clips": len(samples) + len(train_list.missing) + len(test_list.missing), "videos": sources,
+            "classes": train_list.num_classes}
+
+
+def dataset_facts(paper_rows: dict[str, dict], profile: str) -> pd.DataFrame:
+    """The paper's clips / videos / classes per dataset role (``paper_rows``: role -> counts) beside ours, counted
+    from this profile's lists (split 1's train and test lists: every clip of UCF101 / HMDB51 once; Kinetics train +
+    validation; at ``mini`` the stand-ins)."""
+    config.ensure_data(profile)
+    rows = []
+    for role, paper in paper_rows.items():
+        ours = _role_facts(role, profile)
+        rows.append({"dataset": role, **{f"paper {k}": v for k, v in paper.items()},
+                     **{f"ours {k}": v for k, v in ours.items()}})
+    return pd.DataFrame(rows).set_index("dataset")

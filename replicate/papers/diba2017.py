@@ -18,7 +18,7 @@ from .. import config, report, runs, transfer
 from ..flops import count_flops, count_params
 from ..models import create
 from ..models import densenet3d as D
-from .common import dataset_table, merge_splits, spec_claims
+from .common import dataset_facts, dataset_table, merge_splits, spec_claims
 
 PAPER = "diba2017"
 write = functools.partial(report.write_results, PAPER)
@@ -295,32 +295,9 @@ def bars(table: pd.DataFrame):
 
 
 # ----------------------------------------------------------------------------- Table 7
-def _role_facts(role: str, profile: str) -> dict:
-    """Clips (video files of split 1's train + test lists), source videos (UCF101: class x group; Kinetics: one per
-    clip; HMDB51: not derivable from its lists) and classes of one dataset role at ``profile``."""
-    test = config.test_subset(role)
-    train_list, test_list = (config.video_list(role, 1, subset, profile) for subset in ("train", test))
-    samples = list(train_list) + list(test_list)
-    if role == "ucf101":  # v_<Class>_gXX_cYY: a source video is a (class, group)
-        sources = len({s.video_id.rsplit("_", 1)[0] for s in samples})
-    elif role == "kinetics":
-        sources = len(samples)
-    else:
-        sources = None
-    return {"clips": len(samples) + len(train_list.missing) + len(test_list.missing), "videos": sources,
-            "classes": train_list.num_classes}
-
-
 def table7(profile: str) -> pd.DataFrame:
-    """Table 7 at ``profile``: the paper's counts beside ours, counted from this profile's lists (split 1's train and
-    test lists: every clip of UCF101 / HMDB51 once; Kinetics train + validation; at ``mini`` the stand-ins)."""
-    config.ensure_data(profile)
-    rows = []
-    for role, paper in _t("table7")["rows"].items():
-        ours = _role_facts(role, profile)
-        rows.append({"dataset": role, **{f"paper {k}": v for k, v in paper.items()},
-                     **{f"ours {k}": v for k, v in ours.items()}})
-    return pd.DataFrame(rows).set_index("dataset")
+    """Table 7 at ``profile``: the paper's counts beside ours (:func:`~replicate.papers.common.dataset_facts`)."""
+    return dataset_facts(_t("table7")["rows"], profile)
 
 
 # ----------------------------------------------------------------------------- Table 8

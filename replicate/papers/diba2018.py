@@ -2,7 +2,7 @@
 
 Every paper number shown next to ours comes from ``diba2018.yaml`` (the paper spec, with the inventory's arithmetic
 where the paper prints none). Ours are measured on the networks of ``replicate.models.stc`` and ``video_resnet``
-built at full width on the meta device (sizes, counts, FLOPs: Table 1).
+built at full width on the meta device (sizes, counts, FLOPs: Table 1), and the datasets of the profile (Table 2).
 """
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from .. import report, runs
 from ..flops import count_flops, count_params
 from ..models import create
 from ..models.stc import STCBlock, STCUnit
+from .common import dataset_facts
 
 PAPER = "diba2018"
 write = functools.partial(report.write_results, PAPER)
@@ -161,3 +162,9 @@ def overhead_text(table: pd.DataFrame) -> str:
             f"blocks add {p.min():.0f}% to {p.max():.0f}% to the parameters of ResNet-101 / ResNeXt-101 at 16 and 32 "
             f"frames, and {f.min():.2f}% to {f.max():.2f}% to the FLOPs of a clip. \"Small overhead\" holds for "
             f"computation; it does not hold for parameters.")
+
+
+# ----------------------------------------------------------------------------- Table 2
+def table2(profile: str) -> pd.DataFrame:
+    """Table 2 at ``profile``: the paper's counts beside ours (:func:`~replicate.papers.common.dataset_facts`)."""
+    return dataset_facts(_t("table2")["rows"], profile)
