@@ -139,3 +139,20 @@ def test_table2_is_diba2017_table7_counted_by_the_same_code():
     assert table.equals(diba2017.table7("smoke"))
     assert list(table.index) == ["hmdb51", "ucf101", "kinetics"] and table.loc["ucf101", "paper clips"] == 13320
     assert (table["ours classes"] > 1).all()
+
+
+def test_a_2d_resnet50_teaches_an_stc_student():
+    """Section 3.2: a frozen 2D ImageNet ResNet teaches the 3D net; the suite's ResNet-50 (feichtenhofer2016's
+    image net, ``pretrain_images@resnet50``) gives its pooled conv5_x features, which its fc turns into its scores."""
+    from replicate.transfer import TransferNet
+
+    torch.manual_seed(0)
+    teacher = create("resnet50", width=0.125).eval()
+    images = torch.randn(3, 3, 64, 64)
+    with torch.no_grad():
+        torch.testing.assert_close(teacher.fc(teacher.forward_features(images)), teacher(images))
+    assert teacher.num_features == 256
+    net = TransferNet(create("stc_resnet3d_18", num_classes=128, width=0.125, clip_len=8), teacher, width=0.125)
+    net(torch.randn(2, 6, 8, 32, 32)).sum().backward()
+    assert all(p.grad is None for p in net.teacher.parameters())
+    assert net.student.layer1[0].stc.scb[0].weight.grad.abs().sum() > 0

@@ -246,6 +246,17 @@ class ResNet(nn.Module):
         x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
         return self.head(x)
 
+    def forward_features(self, x: Tensor) -> Tensor:
+        """Pooled conv5_x features ``(N, num_features)`` of images ``(N, C, H, W)`` (or clips, averaged over their
+        temporal positions): what a supervision transfer's head reads from a 2D teacher (diba2018 section 3.2)."""
+        x = self.stem(x.unsqueeze(2) if x.ndim == 4 else x)
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        return self.avgpool(self.pool5(x)).flatten(2).mean(2)
+
+    @property
+    def num_features(self) -> int:
+        return self.fc.in_features
+
     def forward(self, x: Tensor, positions: bool = False) -> Tensor:
         """Scores ``(N, K)``: the classifier's output averaged over temporal positions; ``positions=True``
         gives them per position, ``(N, K, T')`` (what :meth:`training_loss` takes)."""
