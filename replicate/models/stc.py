@@ -31,6 +31,7 @@ reading; the table1 notebook states it).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 
 from torch import Tensor, nn
@@ -40,7 +41,7 @@ from .video_resnet import (
     HARA_DEPTHS, RESNEXT_DEPTHS, BasicBlock, Bottleneck, VideoResNet, init_weights, resnet3d, resnext3d,
 )
 
-__all__ = ["STCBlock", "STCUnit", "stc_frames", "stc_resnet3d", "stc_resnext3d", "BRANCHES", "PLACEMENTS"]
+__all__ = ["STCBlock", "STCUnit", "add_stc", "stc_frames", "stc_network", "BRANCHES", "PLACEMENTS"]
 
 #: the branch sets of diba2018 Table 5
 BRANCHES = ("tcb+scb", "tcb", "scb")
@@ -127,26 +128,18 @@ def add_stc(model: VideoResNet, clip_len: int, reduction: int = 4, branches: str
     return model
 
 
-def stc_resnet3d(depth: int, num_classes: int = 400, width: float = 1.0, in_channels: int = 3, clip_len: int = 32,
-                 zero_init_residual: bool = False, reduction: int = 4, branches: str = "tcb+scb",
-                 placement: str = "B") -> VideoResNet:
-    """STC-ResNet (diba2018): :func:`~replicate.models.video_resnet.resnet3d` with an STC block in every residual
-    unit, built for clips of ``clip_len`` frames."""
-    model = resnet3d(depth, num_classes, width, in_channels, clip_len, zero_init_residual)
-    return add_stc(model, clip_len, reduction, branches, placement)
-
-
-def stc_resnext3d(depth: int, num_classes: int = 400, width: float = 1.0, in_channels: int = 3, clip_len: int = 32,
-                  zero_init_residual: bool = False, reduction: int = 4, branches: str = "tcb+scb",
-                  placement: str = "B") -> VideoResNet:
-    """STC-ResNeXt (diba2018): :func:`~replicate.models.video_resnet.resnext3d` with an STC block in every residual
-    unit, built for clips of ``clip_len`` frames."""
-    model = resnext3d(depth, num_classes, width, in_channels, clip_len, zero_init_residual)
+def stc_network(backbone: Callable[..., VideoResNet], depth: int, num_classes: int = 400, width: float = 1.0,
+                in_channels: int = 3, clip_len: int = 32, zero_init_residual: bool = False, reduction: int = 4,
+                branches: str = "tcb+scb", placement: str = "B") -> VideoResNet:
+    """STC-ResNet / STC-ResNeXt (diba2018): ``backbone`` (:func:`~replicate.models.video_resnet.resnet3d` or
+    :func:`~replicate.models.video_resnet.resnext3d`) with an STC block in every residual unit, built for clips of
+    ``clip_len`` frames."""
+    model = backbone(depth, num_classes, width, in_channels, clip_len, zero_init_residual)
     return add_stc(model, clip_len, reduction, branches, placement)
 
 
 for _depth in HARA_DEPTHS:
-    register(partial(stc_resnet3d, _depth), name=f"stc_resnet3d_{_depth}")
+    register(partial(stc_network, resnet3d, _depth), name=f"stc_resnet3d_{_depth}")
 for _depth in RESNEXT_DEPTHS:
-    register(partial(stc_resnext3d, _depth), name=f"stc_resnext3d_{_depth}")
+    register(partial(stc_network, resnext3d, _depth), name=f"stc_resnext3d_{_depth}")
 del _depth
