@@ -201,6 +201,23 @@ def test_train_stages_depend_on_weight_code_only():
         assert not [d for d in code if d.startswith(("notebooks/", "tools/", "replicate/papers/")) or d.endswith("report.py")], name
 
 
+def test_notebook_stages_depend_on_the_paper_code_their_module_imports():
+    """A paper module that imports ``papers/common.py`` makes every stage that depends on it depend on common.py too:
+    an edit there (a verdict's merging of splits) reruns the tables it changes."""
+    import yaml
+
+    stages = yaml.safe_load((config.REPO_ROOT / "dvc.yaml").read_text())["stages"]
+    checked = 0
+    for name, st in stages.items():
+        deps = (st.get("do") or st).get("deps", [])
+        for dep in deps:
+            if dep.startswith("replicate/papers/") and dep.endswith(".py") and dep != "replicate/papers/common.py":
+                if "from .common import" in (config.REPO_ROOT / dep).read_text():
+                    checked += 1
+                    assert "replicate/papers/common.py" in deps, f"{name} depends on {dep}, not on papers/common.py"
+    assert checked >= 20
+
+
 def test_work_folder_name_follows_what_decides_the_weights():
     """Checkpoints live under a digest of the weight-deciding settings: a changed learning rate or
     epoch count starts afresh in another folder, a changed worker or seed count does not."""
