@@ -457,9 +457,11 @@ class VideoResNet(nn.Module):
         return self.fc(self.avgpool(x).flatten(1))
 
 
-def layer_output_shapes(model: VideoResNet, input_shape: Sequence[int]) -> dict[str, tuple[int, ...]]:
+def layer_output_shapes(model: VideoResNet, input_shape: Sequence[int],
+                        modules: dict[str, nn.Module] | None = None) -> dict[str, tuple[int, ...]]:
     """Output shape (C, T, H, W) of conv1, conv2_x .. conv5_x and the pool (paper names, Table
-    1) for one clip of shape ``input_shape`` = (C, T, H, W), measured with forward hooks.
+    1) for one clip of shape ``input_shape`` = (C, T, H, W), measured with forward hooks;
+    ``modules`` (name -> submodule of ``model``) measures other places instead.
 
     Runs one batch-1 forward pass in eval mode without gradients (so BN running statistics
     are untouched) and restores the model's training flag. The input is built on the device
@@ -469,11 +471,11 @@ def layer_output_shapes(model: VideoResNet, input_shape: Sequence[int]) -> dict[
     if len(input_shape) != 4:
         raise ValueError(f"input_shape must be (C, T, H, W) of one clip, got {tuple(input_shape)}")
     shapes: dict[str, tuple[int, ...]] = {}
+    if modules is None:
+        modules = {name: getattr(model, attr) for attr, name in PAPER_LAYER_NAMES.items()}
     handles = [
-        getattr(model, attr).register_forward_hook(
-            lambda _m, _i, out, name=name: shapes.__setitem__(name, tuple(out.shape[1:]))
-        )
-        for attr, name in PAPER_LAYER_NAMES.items()
+        module.register_forward_hook(lambda _m, _i, out, name=name: shapes.__setitem__(name, tuple(out.shape[1:])))
+        for name, module in modules.items()
     ]
     was_training = model.training
     try:

@@ -16,6 +16,7 @@ from .. import report, runs
 from ..flops import count_flops, count_params
 from ..models import create
 from ..models.stc import STCBlock, STCUnit
+from ..models.video_resnet import layer_output_shapes
 from .common import dataset_facts
 
 PAPER = "diba2018"
@@ -42,31 +43,32 @@ def _meta(name: str, **kwargs) -> nn.Module:
         return create(name, num_classes=400, **kwargs)
 
 
+def _at(net: nn.Module, layer: str) -> nn.Module:
+    """The module whose output is the paper's ``layer`` (:data:`LAYERS`)."""
+    attr, index = LAYERS[layer]
+    return getattr(net, attr) if index is None else getattr(net, attr)[index]
+
+
 def layer_outputs(name: str, clip_len: int, size: int = 112, **kwargs) -> dict[str, tuple[int, ...]]:
     """Output shape ``(C, T, H, W)`` of conv1, the pool and conv2_x .. conv5_x of a full-width network built for
-    ``clip_len`` frames, measured with forward hooks on the meta device (nothing is computed)."""
-    net = _meta(name, clip_len=clip_len, **kwargs).eval()  # eval: BN needs no batch statistics of one clip
-    shapes: dict[str, tuple[int, ...]] = {}
-    hooks = []
-    for layer, (attr, index) in LAYERS.items():
-        module = getattr(net, attr) if index is None else getattr(net, attr)[index]
-        hooks.append(module.register_forward_hook(
-            lambda _m, _i, out, k=layer: shapes.__setitem__(k, tuple(out.shape[1:]))))
-    net(torch.zeros(1, 3, clip_len, size, size, device="meta"))
-    for h in hooks:
-        h.remove()
-    return shapes
+    ``clip_len`` frames, measured on the meta device (nothing is computed)."""
+    net = _meta(name, clip_len=clip_len, **kwargs)
+    return layer_output_shapes(net, (3, clip_len, size, size), {layer: _at(net, layer) for layer in LAYERS})
 
 
-def _unit_text(stage: nn.Sequential) -> str:
-    """One residual stage as Table 1 would print it: ``[k, width; ...] x units``, and the STC block's fcs."""
-    first = stage[0]
+def _layer_text(module: nn.Module) -> str:
+    """A layer as Table 1 would print it: ``kernel, width, stride`` for the stem's conv and pool; for a residual
+    stage ``[kernel, width; ...] x units`` (shortcuts left out), then its STC block's fcs."""
+    if isinstance(module, nn.Conv3d):
+        return f"{'x'.join(map(str, module.kernel_size))}, {module.out_channels}, stride {'x'.join(map(str, module.stride))}"
+    if isinstance(module, nn.MaxPool3d):
+        return f"{module.kernel_size}x{module.kernel_size}x{module.kernel_size} max pool, stride {module.stride}"
+    first = module[0]
     unit = first.unit if isinstance(first, STCUnit) else first
-    convs = [m for m in unit.modules() if isinstance(m, nn.Conv3d) and m not in set(
-        (unit.downsample or nn.Sequential()).modules())]
+    convs = [m for n, m in unit.named_modules() if isinstance(m, nn.Conv3d) and not n.startswith("downsample")]
     text = "; ".join(f"{'x'.join(map(str, c.kernel_size))}, {c.out_channels}"
                      + (f", {c.groups} groups" if c.groups > 1 else "") for c in convs)
-    text = f"[{text}] x{len(stage)}"
+    text = f"[{text}] x{len(module)}"
     if isinstance(first, STCUnit):
         stc: STCBlock = first.stc
         fcs = {b: getattr(stc, b) for b in ("tcb", "scb") if getattr(stc, b) is not None}
@@ -84,7 +86,7 @@ def table1() -> pd.DataFrame:
             for col, (name, kw) in TABLE1_NETS.items() for frames in (16, 32)}
     nets = {col: _meta(name, clip_len=16, **kw) for col, (name, kw) in TABLE1_NETS.items()}
     rows = []
-    for layer, (attr, index) in LAYERS.items():
+    for layer in LAYERS:
         row = {"layer": layer}
         match = True
         for frames in (16, 32):
@@ -94,8 +96,8 @@ def table1() -> pd.DataFrame:
             row[f"ours {frames}f"] = " / ".join(sorted("x".join(map(str, o)) for o in ours))
             match &= ours == {paper}
         for col, net in nets.items():
-            row[col] = ("7x7x7, 64, stride 1x2x2" if layer == "conv1" else "3x3x3 max pool, stride 2"
-                        if layer == "pool" else _unit_text(getattr(net, attr)))
+            # conv1's output is read after its BN-ReLU; the row describes the conv
+            row[col] = _layer_text(net.stem[0] if layer == "conv1" else _at(net, layer))
         row["match"] = match
         rows.append(row)
     return pd.DataFrame(rows).set_index("layer")
