@@ -156,3 +156,14 @@ def test_a_2d_resnet50_teaches_an_stc_student():
     net(torch.randn(2, 6, 8, 32, 32)).sum().backward()
     assert all(p.grad is None for p in net.teacher.parameters())
     assert net.student.layer1[0].stc.scb[0].weight.grad.abs().sum() > 0
+
+
+def test_placement_a_is_the_default_and_b_grows_the_identity_path():
+    """B (z = y + x_stc(y)) multiplies the identity path by ~1.5 per unit: conv4_x's 23 units blow its output up by
+    orders of magnitude at initialisation (why A, SE's placement, is the default); A stays at the plain net's scale."""
+    unit = create("stc_resnet3d_18", num_classes=5, width=0.125, clip_len=8).layer1[0]
+    assert isinstance(unit, STCUnit) and unit.placement == "A"
+    rms = diba2018.placement_scale_table()
+    plain, a, b = (rms.loc[n, "conv4_x RMS"] for n in rms.index)
+    assert b > 1000 * plain and a < 2 * plain
+    assert rms.loc[rms.index[2], "conv5_x RMS"] < 10  # conv5_1's projection shortcut (with BN) resets the scale

@@ -18,16 +18,21 @@ The block is SE-like (Squeeze-and-Excitation, the paper's [26]) with two branche
 
 Placement (the text: "inserted after each residual block"; "this output will be added to the residual layer"):
 
-- ``"B"`` (default, DESIGN section 7): after each residual unit, as its own residual: z = y + x_stc(y), y the
-  unit's output.
-- ``"A"``: SE's placement, inside the unit: z = ReLU(shortcut(x) + x_stc(F(x))).
+- ``"A"`` (default): SE's placement, inside the unit: z = ReLU(shortcut(x) + x_stc(F(x))).
+- ``"B"``: after each residual unit, as its own residual: z = y + x_stc(y), y the unit's output (DESIGN section 7's
+  reading of "added as a residual unit").
 
 Both have the same parameters: one STC block per residual unit (8 in ResNet-18, 16 in -50, 33 in -101 and
 ResNeXt-101), r = 4. Both fcs have biases, as SE's. The block's fcs are initialised as every fc of the suite
-(N(0, 0.01), zero bias), so each gate starts near sigmoid(0) = 0.5: placement B then starts each unit's output at
-1.5 y. Read literally, the SCB's first fc is (TC)^2 / r weights: ResNet-101's parameters go from 86.1M to 156.4M at
-16 frames and 276.8M at 32 (the paper's "small overhead of STC blocks", section 4.3, does not hold for this
-reading; the table1 notebook states it).
+(N(0, 0.01), zero bias), so each gate starts near sigmoid(0) = 0.5. Why A is the default: B multiplies the identity
+path by 1 + gate ~ 1.5 at every unit, so a stage of n units scales its input by ~1.5^n (conv4_x of ResNet-101, 23
+units: ~10^4; measured in the table1 notebook), and the STC fcs of the late units see pooled features that large.
+Measured at the mini recipe (STC-ResNet-101, UCF101 stand-in, lr 0.05, 8 epochs): B diverged in its first epoch
+(loss 8.5, chance 2.5) and stayed at chance; at lr 0.01 it learned slower than the plain ResNet-101 (17% vs 28%
+training accuracy); A trained at lr 0.05 (22%). A network that cannot train cannot be what produced the paper's
+numbers; B stays available (``placement="B"``). Read literally, the SCB's first fc is (TC)^2 / r weights: ResNet-101's
+parameters go from 86.1M to 156.4M at 16 frames and 276.8M at 32 (the paper's "small overhead of STC blocks",
+section 4.3, does not hold for this reading; the table1 notebook states it).
 """
 from __future__ import annotations
 
@@ -45,8 +50,8 @@ __all__ = ["STCBlock", "STCUnit", "add_stc", "stc_frames", "stc_network", "BRANC
 
 #: the branch sets of diba2018 Table 5
 BRANCHES = ("tcb+scb", "tcb", "scb")
-#: where the STC block sits in a residual unit (module docstring)
-PLACEMENTS = ("B", "A")
+#: where the STC block sits in a residual unit (module docstring); the first is the default
+PLACEMENTS = ("A", "B")
 
 
 def _gate(in_features: int, out_features: int, reduction: int) -> nn.Sequential:
@@ -88,7 +93,7 @@ class STCBlock(nn.Module):
 class STCUnit(nn.Module):
     """A residual unit of the backbone with its STC block, at placement ``"B"`` or ``"A"`` (module docstring)."""
 
-    def __init__(self, unit: BasicBlock | Bottleneck, stc: STCBlock, placement: str = "B") -> None:
+    def __init__(self, unit: BasicBlock | Bottleneck, stc: STCBlock, placement: str = "A") -> None:
         super().__init__()
         if placement not in PLACEMENTS:
             raise ValueError(f"STC placement must be one of {', '.join(PLACEMENTS)}, got {placement!r}")
@@ -116,7 +121,7 @@ def stc_frames(clip_len: int) -> tuple[int, int, int, int]:
 
 
 def add_stc(model: VideoResNet, clip_len: int, reduction: int = 4, branches: str = "tcb+scb",
-            placement: str = "B") -> VideoResNet:
+            placement: str = "A") -> VideoResNet:
     """Wrap every residual unit of ``model`` (conv2_x .. conv5_x) in an :class:`STCUnit`; the new fcs are
     initialised as the suite's (:func:`~replicate.models.video_resnet.init_weights`)."""
     for stage, frames in zip((model.layer1, model.layer2, model.layer3, model.layer4), stc_frames(clip_len)):
@@ -130,7 +135,7 @@ def add_stc(model: VideoResNet, clip_len: int, reduction: int = 4, branches: str
 
 def stc_network(backbone: Callable[..., VideoResNet], depth: int, num_classes: int = 400, width: float = 1.0,
                 in_channels: int = 3, clip_len: int = 32, zero_init_residual: bool = False, reduction: int = 4,
-                branches: str = "tcb+scb", placement: str = "B") -> VideoResNet:
+                branches: str = "tcb+scb", placement: str = "A") -> VideoResNet:
     """STC-ResNet / STC-ResNeXt (diba2018): ``backbone`` (:func:`~replicate.models.video_resnet.resnet3d` or
     :func:`~replicate.models.video_resnet.resnext3d`) with an STC block in every residual unit, built for clips of
     ``clip_len`` frames."""
