@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 
-import numpy as np
 import pandas as pd
 import torch
 
@@ -18,6 +17,7 @@ from .. import config, report, runs, transfer
 from ..flops import count_flops, count_params
 from ..models import create
 from ..models import densenet3d as D
+from . import common
 from .common import dataset_facts, dataset_table, merge_splits, spec_claims
 
 PAPER = "diba2017"
@@ -225,17 +225,8 @@ def transfer_runs(profile: str) -> dict[str, dict]:
 
 
 def transfer_table(run_metrics: dict[str, dict]) -> pd.DataFrame:
-    """Per student: the pair accuracy on held-out videos' pairs (chance 50%), on the last epoch's training pairs,
-    whether the teacher was unchanged after training, the pairs and the time."""
-    rows = []
-    for label, m in run_metrics.items():
-        first = m["per_seed"][m["seeds"][0]]
-        rows.append({"student": label, "held-out pair accuracy": 100 * m["video@1"], "seed sd": 100 * m["video@1_std"],
-                     "train pair accuracy": 100 * m["train_acc"], "chance": 50.0, "held-out pairs": first["held_out_pairs"],
-                     "training pairs per epoch": first["train_pairs"], "epochs": len(m["history"]),
-                     "teacher unchanged": all(s["teacher_unchanged"] for s in m["per_seed"].values()),
-                     "seeds": len(m["seeds"]), "minutes": m["train_seconds"] / 60})
-    return pd.DataFrame(rows).set_index("student").round(1)
+    """Per student: the pair accuracies, the teacher frozen, the pairs and the time (:func:`common.pair_table`)."""
+    return common.pair_table(run_metrics)
 
 
 def figure2(run_metrics: dict[str, dict]):
@@ -258,31 +249,14 @@ def figure2(run_metrics: dict[str, dict]):
 
 # ----------------------------------------------------------------------------- Tables 2-6, 9 (one run per row)
 def table_runs(table: str, profile: str) -> dict[str, dict]:
-    """Row name -> its run's metrics (the pipeline's, or trained now: a notebook at smoke) for the rows of a
-    spec table that name a run."""
-    return {row["name"]: runs.ensure_run(PAPER, row["run"], profile) for row in _t(table)["rows"] if row.get("run")}
+    """Row name -> its run's metrics for the rows of a spec table that name a run (:func:`common.row_runs`)."""
+    return common.row_runs(PAPER, _t(table), profile)
 
 
 def scratch_table(table: str, run_metrics: dict[str, dict]) -> pd.DataFrame:
     """One of Tables 2-6: paper vs ours (video@1, %) per row, the seed spread, the final training accuracy, and
-    what each run was trained on."""
-    rows = [{"name": r["name"], "paper_video@1": r["paper"], "ours_video@1": 100 * run_metrics[r["name"]]["video@1"],
-             "note": _same_run_note(r["run"])} for r in _t(table)["rows"]]
-    table_ = report.with_seed_columns(report.compare_table(rows, ["video@1"]), run_metrics)
-    return report.add_columns(table_, {"run": [r["run"] for r in _t(table)["rows"]],
-                                       "setting": [setting_text(run_metrics[n]) for n in table_.index]}).round(1)
-
-
-def _same_run_note(run: str) -> str:
-    return "the shared baseline (Tables 2-6 read one run)" if run == "densenet3d_121" else ""
-
-
-def setting_text(m: dict) -> str:
-    """How one run was trained at its profile, in a few words."""
-    s = m["settings"]
-    recipe = "".join(f", {k} {v}" for k, v in (s.get("model_kwargs") or {}).items())  # the profile's per-model recipe
-    return (f"{s['model']}, {s['clip_len']} frames (stride {s['stride']}) x {s['crop']} px, width {s['width']}, "
-            f"{s['epochs']} epochs{recipe}")
+    what each run was trained on (:func:`common.scratch_table`)."""
+    return common.scratch_table(_t(table), run_metrics, {"densenet3d_121": "the shared baseline (Tables 2-6 read one run)"})
 
 
 def claims(table: str, run_metrics: dict[str, dict]) -> list[dict]:
@@ -303,27 +277,12 @@ def table7(profile: str) -> pd.DataFrame:
 # ----------------------------------------------------------------------------- Table 8
 def table8_runs(profile: str) -> dict[str, dict]:
     """``"<net> <column>"`` -> its run: Transfer, FT-Transfer (UCF101 split 1 fine-tunes) and Scratch (Table 4's)."""
-    t = _t("table8")
-    out = {}
-    for label, net in t["nets"].items():
-        out[f"{label} Transfer"] = runs.ensure_run(PAPER, f"transfer_{net}_ucf101_split1", profile)
-        out[f"{label} FT-Transfer"] = runs.ensure_run(PAPER, f"ft_transfer_{net}_ucf101_split1", profile)
-        out[f"{label} Scratch"] = runs.ensure_run(PAPER, t["scratch_runs"][label], profile)
-    return out
+    return common.transfer_runs(PAPER, _t("table8"), profile)
 
 
 def table8(run_metrics: dict[str, dict]) -> pd.DataFrame:
     """Table 8 as the paper prints it (a row per net, Transfer / FT-Transfer), with Scratch beside it."""
-    t = _t("table8")
-    rows = []
-    for label in t["nets"]:
-        rec = {"name": label}
-        for col in ("Transfer", "FT-Transfer", "Scratch"):
-            rec[f"paper_{col}"] = t["paper"][label][col]
-            rec[f"ours_{col}"] = 100 * run_metrics[f"{label} {col}"]["video@1"]
-        rows.append(rec)
-    table = report.compare_table(rows, ["Transfer", "FT-Transfer", "Scratch"])
-    return report.add_columns(table, {"seeds": [len(run_metrics[f"{n} Transfer"]["seeds"]) for n in table.index]}).round(1)
+    return common.transfer_table(_t("table8"), run_metrics)
 
 
 # ----------------------------------------------------------------------------- Table 9
@@ -370,17 +329,5 @@ def table10(run_metrics: dict[str, dict], profile: str) -> pd.DataFrame:
 
 
 def table10_bars(table: pd.DataFrame):
-    """Paper vs ours for the trained rows, both datasets."""
-    trained = table[table["note"] != report.REPORTED_ONLY]
-    fig = report.new_figure((9, 3.4))
-    for k, label in enumerate(_t("table10")["datasets"].values()):
-        ax = fig.add_subplot(1, 2, k + 1)
-        x = np.arange(len(trained))
-        ax.bar(x - 0.2, trained[f"{label} paper"], 0.4, label="paper", color="#bbbbbb")
-        ax.bar(x + 0.2, trained[f"{label} ours"], 0.4, label="ours", color="#4f81bd")
-        ax.set_xticks(x, trained.index, rotation=30, ha="right", fontsize=8)
-        ax.set_title(label)
-        ax.set_ylabel("video accuracy (%)")
-    fig.axes[0].legend(fontsize=8)
-    fig.tight_layout()
-    return fig
+    """Paper vs ours for the trained rows, both datasets (:func:`common.dataset_bars`)."""
+    return common.dataset_bars(table, _t("table10")["datasets"])

@@ -19,6 +19,7 @@ from ..evaluate import fuse_streams
 from ..flops import count_params
 from ..models import create
 from ..models.mansimov import MANSIMOV_3D_TIME
+from .common import spec_claims
 
 PAPER = "mansimov2015"
 #: the image-pretrained network every run starts from (its ``init_from``)
@@ -343,14 +344,7 @@ def results_table(table: str, run_metrics: dict[str, dict]) -> pd.DataFrame:
 
 def table_claims(table: str, run_metrics: dict[str, dict]) -> list[dict]:
     """Every claim of ``table`` with its verdict; claims about quoted numbers only are listed as not testable."""
-    t = spec()["tables"][table]
-    out = []
-    for c in t.get("claims", []):
-        claim = report.Claim(c["id"], c["text"], c["kind"], c["a"], c.get("b"), margin=c.get("margin"))
-        out.append(report.evaluate_claim(claim, {n: runs.per_video(run_metrics[n]) for n in claim.rows}))
-    for c in t.get("reported_claims", []):
-        out.append(report.not_run(c["id"], c["text"], "it is about quoted numbers (reported, not trained here)"))
-    return out
+    return spec_claims(spec()["tables"][table], run_metrics)
 
 
 def lstm_settings_table(m: dict) -> pd.DataFrame:
