@@ -2,7 +2,9 @@
 
 Every paper number shown next to ours comes from ``diba2018.yaml`` (the paper spec, with the inventory's arithmetic
 where the paper prints none). Ours are measured on the networks of ``replicate.models.stc`` and ``video_resnet``
-built at full width on the meta device (sizes, counts, FLOPs: Table 1), and the datasets of the profile (Table 2).
+built at full width on the meta device (sizes, counts, FLOPs: Table 1), the datasets of the profile (Table 2), and
+the trained runs of ``replicate.runs`` (Tables 3-9), each claim with its verdict (``replicate.report``). Table 8's
+DenseNet3D / Inception3D rows and Table 9's Inception3D row are diba2017's runs, read from there.
 """
 from __future__ import annotations
 
@@ -17,10 +19,13 @@ from ..flops import count_flops, count_params
 from ..models import create
 from ..models.stc import STCBlock, STCUnit
 from ..models.video_resnet import layer_output_shapes
-from .common import dataset_facts
+from . import common
+from .common import dataset_facts, merge_splits
 
 PAPER = "diba2018"
 write = functools.partial(report.write_results, PAPER)
+write_figure = functools.partial(report.save_figure, PAPER)
+verdicts_markdown = report.verdict_summary
 
 #: the paper's layer names -> where our networks produce them (``stem`` is conv-BN-ReLU-max pool)
 LAYERS = {"conv1": ("stem", 2), "pool": ("stem", 3), "conv2_x": ("layer1", None), "conv3_x": ("layer2", None),
@@ -166,7 +171,137 @@ def overhead_text(table: pd.DataFrame) -> str:
             f"computation; it does not hold for parameters.")
 
 
+def placement_scale_table(clip_len: int = 16, size: int = 32, width: float = 0.25, seed: int = 0) -> pd.DataFrame:
+    """Why placement A is the default (``replicate.models.stc``): the RMS of each stage's output at initialisation
+    (train mode, one random batch of 4 clips) for ResNet-101 and STC-ResNet-101 at placements A and B. B multiplies
+    the identity path by 1 + gate ~ 1.5 at every unit: ~1.5^n over a stage of n units (conv4_x: 23)."""
+    nets = {"3D-ResNet101": ("resnet3d_101", {}), "STC-ResNet101, placement A": ("stc_resnet3d_101", {"placement": "A"}),
+            "STC-ResNet101, placement B": ("stc_resnet3d_101", {"placement": "B"})}
+    torch.manual_seed(seed)
+    x = torch.randn(4, 3, clip_len, size, size)
+    rows = []
+    for label, (name, kw) in nets.items():
+        torch.manual_seed(seed)
+        net = create(name, num_classes=10, width=width, clip_len=clip_len, **kw).train()
+        stages = {layer: _at(net, layer) for layer in ("conv2_x", "conv3_x", "conv4_x", "conv5_x")}
+        rms: dict[str, float] = {}
+        hooks = [m.register_forward_hook(lambda _m, _i, out, k=k: rms.__setitem__(k, out.pow(2).mean().sqrt().item()))
+                 for k, m in stages.items()]
+        with torch.no_grad():
+            net(x)
+        for h in hooks:
+            h.remove()
+        # two significant digits: the growth is the finding, not the third digit of one random batch
+        rows.append({"network": label, **{f"{k} RMS": float(f"{v:.2g}") for k, v in rms.items()}})
+    return pd.DataFrame(rows).set_index("network")
+
+
 # ----------------------------------------------------------------------------- Table 2
 def table2(profile: str) -> pd.DataFrame:
     """Table 2 at ``profile``: the paper's counts beside ours (:func:`~replicate.papers.common.dataset_facts`)."""
     return dataset_facts(_t("table2")["rows"], profile)
+
+
+# ----------------------------------------------------------------------------- Tables 3-6 (one run per row)
+#: the run Tables 3-6 share (STC-ResNet-101, 32 frames, stride 2, both branches)
+BASELINE = "stc_resnet101"
+
+
+def table_runs(table: str, profile: str) -> dict[str, dict]:
+    """Row name -> its run's metrics for the rows of a spec table that name a run (:func:`common.row_runs`)."""
+    return common.row_runs(PAPER, _t(table), profile)
+
+
+def scratch_table(table: str, run_metrics: dict[str, dict]) -> pd.DataFrame:
+    """One of Tables 3-6: paper vs ours (video@1, %) per row, the seed spread, the final training accuracy and how
+    each run was trained (:func:`common.scratch_table`)."""
+    return common.scratch_table(_t(table), run_metrics, {BASELINE: "the shared baseline (Tables 3-6 read one run)"})
+
+
+def claims(table: str, run_metrics: dict[str, dict]) -> list[dict]:
+    """Every claim of a spec table with its verdict (rows matched by video id; :func:`common.spec_claims`)."""
+    return common.spec_claims(_t(table), run_metrics)
+
+
+def bars(table: pd.DataFrame, metric: str = "video@1"):
+    return report.paper_vs_ours_bars(table, metric)
+
+
+# ----------------------------------------------------------------------------- Table 7
+def table7_runs(profile: str) -> dict[str, dict]:
+    """``"<net> <column>"`` -> its run: Transfer and FT-Transfer (UCF101 split 1 fine-tunes), and Scratch (Table 3's
+    run) where the table has one."""
+    return common.transfer_runs(PAPER, _t("table7"), profile)
+
+
+def table7(run_metrics: dict[str, dict]) -> pd.DataFrame:
+    """Table 7 as the paper prints it (a row per net, Transfer / FT-Transfer), with Scratch beside it."""
+    return common.transfer_table(_t("table7"), run_metrics)
+
+
+def transfer_runs(profile: str) -> dict[str, dict]:
+    """Student label -> its 2D -> 3D transfer run (the Transfer / FT-Transfer fine-tunes start from these)."""
+    return {label: runs.ensure_run(PAPER, f"transfer_{net}", profile) for label, net in _t("table7")["nets"].items()}
+
+
+def pair_table(run_metrics: dict[str, dict]) -> pd.DataFrame:
+    """The transfers: pair accuracies, the teacher frozen, the pairs and the time (:func:`common.pair_table`)."""
+    return common.pair_table(run_metrics)
+
+
+# ----------------------------------------------------------------------------- Table 8
+def table8(run_metrics: dict[str, dict]) -> pd.DataFrame:
+    """Table 8: Kinetics validation top-1 / top-5 per net (ours on the Kinetics stand-in's validation videos); quoted
+    rows marked reported, diba2017's rows and Hara's quoted baselines noted."""
+    rows = []
+    for r in _t("table8")["rows"]:
+        rec = {"name": r["name"], "reported": r.get("reported", False), "note": r.get("note"),
+               "paper_top-1": r["paper"]["top1"], "paper_top-5": r["paper"]["top5"]}
+        m = run_metrics.get(r["name"])
+        if common.trained(m):
+            rec["ours_top-1"] = 100 * m["video@1"]
+            rec["ours_top-5"] = 100 * m["video@5"]
+        rows.append(rec)
+    table = report.compare_table(rows, ["top-1", "top-5"])
+    settings = [common.setting_text(run_metrics[n]) if common.trained(run_metrics.get(n)) else "" for n in table.index]
+    return report.add_columns(table, {"setting": settings}).round(1)
+
+
+# ----------------------------------------------------------------------------- Table 9
+def trained_splits(profile: str) -> list[int]:
+    """The splits a profile fine-tunes on (mini: 1; paper: 1-3): Table 9 is their mean."""
+    s = runs.run_settings(PAPER, "stc_resnet_ucf101_split1", profile)
+    return list(s.get("splits") or (1, 2, 3))
+
+
+def _merged(paper: str, run: str, dataset: str, profile: str) -> dict:
+    """One row's fine-tunes on ``dataset`` over the trained splits, merged (a skipped one stays its marker)."""
+    per_split = {k: runs.ensure_run(paper, f"{run}_{dataset}_split{k}", profile) for k in trained_splits(profile)}
+    skipped = [m for m in per_split.values() if not common.trained(m)]
+    return skipped[0] if skipped else merge_splits(per_split)
+
+
+def table9_runs(profile: str) -> dict[str, dict]:
+    """``"<dataset> <row>"`` -> the row's fine-tunes over the trained splits, merged (:func:`merge_splits`)."""
+    t = _t("table9")
+    return {f"{label} {row['name']}": _merged(row.get("paper_name", PAPER), row["run"], dataset, profile)
+            for dataset, label in t["datasets"].items() for row in t["rows"] if not row.get("reported")}
+
+
+def table9(run_metrics: dict[str, dict], profile: str) -> pd.DataFrame:
+    """Table 9 as the paper prints it (a row per method, a column pair per dataset), quoted rows marked reported,
+    rows not trained at this profile noted with why."""
+    t = _t("table9")
+    table = common.dataset_table(t, run_metrics)
+    splits = ", ".join(map(str, trained_splits(profile)))
+    first = next(iter(t["datasets"].values()))
+    notes = []
+    for r in t["rows"]:
+        m = run_metrics.get(f"{first} {r['name']}")
+        notes.append("" if r.get("reported") else splits if common.trained(m) else f"not trained: {m['skipped']}")
+    return report.add_columns(table, {"splits": notes}).round(1)
+
+
+def table9_bars(table: pd.DataFrame):
+    """Paper vs ours for the trained rows, both datasets (:func:`common.dataset_bars`)."""
+    return common.dataset_bars(table, _t("table9")["datasets"])
