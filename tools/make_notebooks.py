@@ -836,31 +836,40 @@ diba2017.write_figure(diba2017.figure2(runs), "figure2", profile)
 ]
 
 
-def _d_scratch(name: str, title: str, text: str) -> list:
+def trained_table(paper: str, name: str, title: str, text: str, trained: str, verdicts: str, runs: str, table: str,
+                  figure: str | None = None) -> list:
+    """A trained table's notebook: the text, the runs (``runs``: the expression that loads them) and the paper / ours
+    table (``table``), then its claims' verdicts (and ``figure``: an expression of the table, saved as its figure)."""
+    saved = f'{paper}.write_figure({figure}, "{name}", profile)\n' if figure else ""
     return [
         ("md", f"""
-# diba2017 {title}
+# {paper} {title}
 
 {text}
 
-{D_TRAINED}
+{trained}
 
-{D_VERDICTS}
+{verdicts}
 """),
         ("params", PARAMS),
         ("code", IGNORE + f"""
-from replicate.papers import diba2017
-runs = diba2017.table_runs("{name}", profile)
-table = diba2017.scratch_table("{name}", runs)
+from replicate.papers import {paper}
+runs = {runs}
+table = {table}
 table
 """),
         ("code", IGNORE + f"""
-claims = diba2017.claims("{name}", runs)
-diba2017.write(table, "{name}", profile, claims=claims)
-from IPython.display import Markdown
-Markdown(diba2017.verdicts_markdown(claims))
+claims = {paper}.claims("{name}", runs)
+{paper}.write(table, "{name}", profile, claims=claims)
+{saved}from IPython.display import Markdown
+Markdown({paper}.verdicts_markdown(claims))
 """),
     ]
+
+
+def _d_scratch(name: str, title: str, text: str) -> list:
+    return trained_table("diba2017", name, title, text, D_TRAINED, D_VERDICTS, f'diba2017.table_runs("{name}", profile)',
+                         f'diba2017.scratch_table("{name}", runs)')
 
 
 D_TABLE2 = _d_scratch("table2", "Table 2: DenseNet3D-121 vs -169 (UCF101 split 1, from scratch)",
@@ -895,88 +904,22 @@ table
 """),
 ]
 
-D_TABLE8 = [
-    ("md", f"""
-# diba2017 Table 8: supervision transfer, Transfer and FT-Transfer (UCF101 split 1)
+D_TABLE8 = trained_table("diba2017", "table8", "Table 8: supervision transfer, Transfer and FT-Transfer (UCF101 split 1)", """Transfer: the student after the 2D -> 3D transfer (Figure 2's notebook) fine-tuned on UCF101; FT-Transfer: fine-tuned
+on half of Kinetics first (every other training video of each class), then on UCF101. Scratch: Table 4's runs.""",
+                         D_TRAINED, D_VERDICTS, "diba2017.table8_runs(profile)", "diba2017.table8(runs)")
 
-Transfer: the student after the 2D -> 3D transfer (Figure 2's notebook) fine-tuned on UCF101; FT-Transfer: fine-tuned
-on half of Kinetics first (every other training video of each class), then on UCF101. Scratch: Table 4's runs.
-
-{D_TRAINED}
-
-{D_VERDICTS}
-"""),
-    ("params", PARAMS),
-    ("code", IGNORE + """
-from replicate.papers import diba2017
-runs = diba2017.table8_runs(profile)
-table = diba2017.table8(runs)
-table
-"""),
-    ("code", IGNORE + """
-claims = diba2017.claims("table8", runs)
-diba2017.write(table, "table8", profile, claims=claims)
-from IPython.display import Markdown
-Markdown(diba2017.verdicts_markdown(claims))
-"""),
-]
-
-D_TABLE9 = [
-    ("md", f"""
-# diba2017 Table 9: Kinetics from scratch
-
-Top1-Val: top-1 on the validation videos; Avg: (top-1 + top-5) / 2, which the paper reports on Kinetics' test set
+D_TABLE9 = trained_table("diba2017", "table9", "Table 9: Kinetics from scratch", """Top1-Val: top-1 on the validation videos; Avg: (top-1 + top-5) / 2, which the paper reports on Kinetics' test set
 and we on the validation videos. Quoted rows are marked reported. Ours: DenseNet3D-121, T3D-121, Inception3D and
-ResNet3D-50 (the paper quotes a ResNet3D-38 of [13] here).
+ResNet3D-50 (the paper quotes a ResNet3D-38 of [13] here).""", D_TRAINED, D_VERDICTS, 'diba2017.table_runs("table9", profile)',
+                         "diba2017.table9(runs)")
 
-{D_TRAINED}
-
-{D_VERDICTS}
-"""),
-    ("params", PARAMS),
-    ("code", IGNORE + """
-from replicate.papers import diba2017
-runs = diba2017.table_runs("table9", profile)
-table = diba2017.table9(runs)
-table
-"""),
-    ("code", IGNORE + """
-claims = diba2017.claims("table9", runs)
-diba2017.write(table, "table9", profile, claims=claims)
-from IPython.display import Markdown
-Markdown(diba2017.verdicts_markdown(claims))
-"""),
-]
-
-D_TABLE10 = [
-    ("md", f"""
-# diba2017 Table 10: UCF101 and HMDB51
-
-The Kinetics nets of Table 9 fine-tuned (every layer), T3D-Transfer (the transferred T3D fine-tuned; on UCF101 split 1
+D_TABLE10 = trained_table("diba2017", "table10", "Table 10: UCF101 and HMDB51", """The Kinetics nets of Table 9 fine-tuned (every layer), T3D-Transfer (the transferred T3D fine-tuned; on UCF101 split 1
 the run of Table 8), and T3D+TSN: the Kinetics T3D trained end to end as a TSN of 5 segments (one clip each,
 average consensus), tested like the others. The paper's numbers are 3-split means; `mini` fine-tunes on split 1
 (the `paper` profile on all three). Quoted rows are marked reported; the paper's claims about them (T3D+TSN above
-TSN-RGB; "better than Inception3D by almost 4%", where the table gives 3.1) are not testable here.
-
-{D_TRAINED}
-
-{D_VERDICTS}
-"""),
-    ("params", PARAMS),
-    ("code", IGNORE + """
-from replicate.papers import diba2017
-runs = diba2017.table10_runs(profile)
-table = diba2017.table10(runs, profile)
-table
-"""),
-    ("code", IGNORE + """
-claims = diba2017.claims("table10", runs)
-diba2017.write(table, "table10", profile, claims=claims)
-diba2017.write_figure(diba2017.table10_bars(table), "table10", profile)
-from IPython.display import Markdown
-Markdown(diba2017.verdicts_markdown(claims))
-"""),
-]
+TSN-RGB; "better than Inception3D by almost 4%", where the table gives 3.1) are not testable here.""",
+                          D_TRAINED, D_VERDICTS, "diba2017.table10_runs(profile)", "diba2017.table10(runs, profile)",
+                          figure="diba2017.table10_bars(table)")
 
 # ----------------------------------------------------------------------------- diba2018
 DB_ARCH = """The networks are built by `replicate.models.create` (registry: `resnet3d_18` / `_50` / `_101`, `resnext3d_101`,
@@ -993,8 +936,8 @@ DB_TABLE1 = [
 
 The backbones are Hara et al.'s 3D ResNets (the paper's [4]): Conv-BN-ReLU, a 7x7x7 stem with stride 1x2x2, a 3x3x3
 max pool with stride 2 in every dimension, stride 2 in time and space at conv3_1, conv4_1 and conv5_1. Table 1's
-caption ("BN-ReLU-Conv", "max pool, stride 1") is T3D's, copied over: we follow Hara's code. An STC block follows
-every residual unit (placement B: z = y + x_stc(y)): a temporal correlation branch (TCB: global spatio-temporal pool,
+caption ("BN-ReLU-Conv", "max pool, stride 1") is T3D's, copied over: we follow Hara's code. Every residual unit has
+an STC block (placement A, SE's: z = ReLU(x + x_stc(F(x))); why not B: below): a temporal correlation branch (TCB: global spatio-temporal pool,
 fc C -> C/4 -> C, sigmoid) and a spatial correlation branch (SCB: spatial pool keeping time, fc TC -> TC/4 -> C,
 sigmoid), whose gates are averaged. The SCB's first fc sees T x C numbers, so an STC network is built for one clip
 length; the table lists each unit and its STC fcs at 16 frames, and the output sizes at 16 and 32 frames (112 px).
@@ -1025,6 +968,21 @@ branches
 """),
     ("code", """
 diba2018.stc_block_counts()
+"""),
+    ("md", """
+## Where the block sits: placement A, not B
+
+The text says the block is "inserted after each residual block" and its output "added to the residual layer"; the
+formulas are lost. Read as its own residual after the unit (B: z = y + x_stc(y)), every unit multiplies the identity
+path by 1 + gate, about 1.5 at initialisation, so a stage of n units scales it by about 1.5^n: conv4_x's 23 units by
+~10^4, and the STC fcs of its late units see pooled features that large. Measured at the `mini` recipe
+(STC-ResNet-101, UCF101 stand-in, lr 0.05, 8 epochs): B diverged in its first epoch (loss 8.5, chance 2.5) and stayed
+at chance; A (SE's placement: the gate rescales the residual branch before the addition) trained. The study builds A
+(`replicate/models/stc.py`); B stays an option (`placement="B"`), with the same parameters. Stage outputs at
+initialisation (width 0.25, 16 x 32 x 32 random clips, train mode):
+"""),
+    ("code", """
+diba2018.placement_scale_table()
 """),
     ("md", """
 ## "Small overhead of STC blocks"
@@ -1060,6 +1018,66 @@ table
 """),
 ]
 
+DB_TRAINED = """The runs are `replicate.runs` trainings of `replicate/papers/diba2018.yaml` (the paper's settings; what it leaves open is
+stated there) scaled by the profile (`params.yaml: profiles.<profile>.diba2018`, where the `mini` regime and its
+measurements are written down). At `mini`: 32-px crops (the paper's 112), clips of half the paper's length (32 -> 16,
+16 -> 8), width 0.25, the UCF101 / HMDB51 / Kinetics stand-ins, one seed per run, a cosine schedule (the paper divides
+by 10 on validation plateaus). Tests average the softmax of every non-overlapping clip of a video, centre crop. With
+one seed a verdict's interval covers the sampling of test videos only (matched by id across rows), not the spread
+between trainings: it says so beside each verdict."""
+
+def _db_scratch(name: str, title: str, text: str) -> list:
+    return trained_table("diba2018", name, title, text, DB_TRAINED, D_VERDICTS, f'diba2018.table_runs("{name}", profile)',
+                         f'diba2018.scratch_table("{name}", runs)', figure="diba2018.bars(table)")
+
+
+DB_TABLE3 = _db_scratch("table3", "Table 3: depth, 3D-ResNet-101 vs STC-ResNet-18 / 50 / 101 (UCF101 split 1, from scratch)",
+                        "Every net at 32 frames, stride 2, the same recipe; STC-ResNet-101 is the row Tables 3-6 share. The "
+                        "paper's equivalence claim (\"STC-ResNet50 is comparable with regular ResNet101\", 46.2 vs 46.7) needs a "
+                        "margin: two rows count as comparable when the 95% interval of their difference lies within +-2 points "
+                        "(an assumption: the paper gives none; it cannot be *reproduced* by a noisy measurement, only by one "
+                        "precise enough to exclude larger gaps).")
+DB_TABLE4 = _db_scratch("table4", "Table 4: temporal depth, 16 vs 32 frames (STC-ResNet-101, UCF101 split 1)",
+                        "The SCB is built for one clip length: the 16-frame net is its own network (its SCB fcs see 16 / 2^k "
+                        "time steps per stage), trained and tested on 16-frame clips. At `mini` the clips are 8 vs 16 frames.")
+DB_TABLE5 = _db_scratch("table5", "Table 5: the STC branches, SCB / TCB / both (STC-ResNet-101, UCF101 split 1)",
+                        "TCB: the temporal correlation branch (global spatio-temporal pool); SCB: the spatial correlation branch "
+                        "(spatial pool keeping time, its first fc over T x C); both: their gates averaged. Parameters of each "
+                        "variant: Table 1's notebook.")
+DB_TABLE6 = _db_scratch("table6", "Table 6: input stride 1 / 2 / 4 / 16 (STC-ResNet-101, UCF101 split 1)",
+                        "Frames are sampled every s frames for training and testing. At `mini` the strides are the paper's: "
+                        "16 frames at stride s span 16s of the stand-ins' 48-80 frames (stride 16 loops the video).")
+
+DB_TABLE7 = trained_table("diba2018", "table7", "Table 7: 2D -> 3D knowledge transfer, Transfer and FT-Transfer (UCF101 split 1)", """The transfer is diba2017's (`replicate/transfer.py`): a frozen 2D ResNet-50 pretrained on images (at `mini` on the image
+stand-in, the `pretrain_images@resnet50` stage that feichtenhofer2016's streams also start from) teaches each
+randomly initialised 3D net on unlabelled videos by frames-clip correspondence. Transfer: the student fine-tuned on
+UCF101; FT-Transfer: fine-tuned on half of Kinetics first (every other training video of each class), then on
+UCF101. Scratch: Table 3's runs (32 frames; the transfers use 16, the paper's). The paper names 2D ResNet and ResNeXt
+teachers without saying which taught which: one teacher here, so the rows differ only in the student.""",
+                          DB_TRAINED, D_VERDICTS, "diba2018.table7_runs(profile)", "diba2018.table7(runs)") + [
+    ("code", IGNORE + """
+transfers = diba2018.pair_table(diba2018.transfer_runs(profile))
+diba2018.write(transfers, "transfers", profile)
+transfers
+"""),
+]
+
+DB_TABLE8 = trained_table("diba2018", "table8", "Table 8: Kinetics from scratch", """Top-1 and top-5 on the validation videos. DenseNet3D and Inception3D are diba2017's Kinetics runs (its recipe at this
+profile: read from `runs/<profile>/diba2017/`, never trained twice). The paper quotes Hara et al.'s 3D-ResNet-101 and
+3D-ResNeXt-101 as its baselines (another code base, another recipe); ours are trained here under the STC nets' own
+recipe, so each STC claim compares two runs of one recipe. C3D* and RGB-I3D are only quoted. The abstract's "2-3% on
+Kinetics" is not the table's own +1.3 / +1.1: listed, not tested.""",
+                          DB_TRAINED, D_VERDICTS, 'diba2018.table_runs("table8", profile)', "diba2018.table8(runs)",
+                          figure='diba2018.bars(table, "top-1")')
+
+DB_TABLE9 = trained_table("diba2018", "table9", "Table 9: UCF101 and HMDB51", """The Kinetics nets of Table 8 fine-tuned (every layer), and the transferred nets of Table 7 fine-tuned ("-Transfered
+Knowledge"; on UCF101 split 1 the very runs of Table 7's Transfer column). Inception3D is diba2017's Kinetics net
+fine-tuned (diba2017's Table 10 runs, read from there). Each fine-tune keeps its source's clip length (an SCB is built
+for one). The paper's numbers are 3-split means; `mini` fine-tunes on split 1 (the `paper` profile on all three), and
+does not train the 64-frame rows (their Kinetics net alone would cost as much as the rest of Table 8). Quoted rows are
+marked reported.""", DB_TRAINED, D_VERDICTS, "diba2018.table9_runs(profile)", "diba2018.table9(runs, profile)",
+                          figure="diba2018.table9_bars(table)")
+
 NOTEBOOKS = {
     "tran2018": (("table1", TABLE1), ("table2", TABLE2), ("figure3", FIGURE3), ("figure4", FIGURE4),
                  ("figure5", FIGURE5), ("figure6", FIGURE6), ("table3", TABLE3), ("table4", TABLE4), ("table5", TABLE5)),
@@ -1070,7 +1088,9 @@ NOTEBOOKS = {
     "diba2017": (("table1", D_TABLE1), ("figure2", D_FIGURE2), ("table2", D_TABLE2), ("table3", D_TABLE3),
                  ("table4", D_TABLE4), ("table5", D_TABLE5), ("table6", D_TABLE6), ("table7", D_TABLE7),
                  ("table8", D_TABLE8), ("table9", D_TABLE9), ("table10", D_TABLE10)),
-    "diba2018": (("table1", DB_TABLE1), ("table2", DB_TABLE2)),
+    "diba2018": (("table1", DB_TABLE1), ("table2", DB_TABLE2), ("table3", DB_TABLE3), ("table4", DB_TABLE4),
+                 ("table5", DB_TABLE5), ("table6", DB_TABLE6), ("table7", DB_TABLE7), ("table8", DB_TABLE8),
+                 ("table9", DB_TABLE9)),
 }
 
 
