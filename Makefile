@@ -15,7 +15,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # install 30 s, but where PYTHONDONTWRITEBYTECODE is set (this machine) every process then compiles what it
 # imports: importing the package, its reports and DVC took 6.6-6.9 s instead of 4.7-5.1, and CI took longer
 
-.PHONY: study test env lock bench notebooks clean-env
+.PHONY: study test env lock bench notebooks lab clean-env
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,9 +26,18 @@ $(STAMP): requirements.lock pyproject.toml
 
 env: $(STAMP)
 
-## the main job: every stage of the study at the profile in params.yaml (mini by default)
+## the main job: every stage of the study at the profile in params.yaml (mini by default).
+## `make study PAPER=diba2018`: one paper's stages (those named after it) and what they depend on
+PAPERS := tran2018 mansimov2015 feichtenhofer2016 diba2017 diba2018
+PAPER ?=
+# checked before anything is built: dvc repro --glob with a pattern that matches no stage would run the whole study
+ifneq ($(PAPER),)
+ifeq ($(filter $(PAPER),$(PAPERS)),)
+$(error PAPER=$(PAPER) is not a paper of the study: use one of $(PAPERS))
+endif
+endif
 study: $(STAMP)
-	$(BIN)/dvc repro
+	$(BIN)/dvc repro $(if $(PAPER),--glob '*$(PAPER)*')
 
 ## the tests: unit tests of the package and (nbval) every notebook at the smoke profile
 test: $(STAMP)
@@ -39,6 +48,10 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_loader.py
 	$(BIN)/python bench/bench_train.py
 	$(BIN)/python bench/calibrate_difficulty.py
+
+## JupyterLab on the notebooks (they run at the smoke profile unless their `profile` parameter says otherwise)
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/
 
 ## rewrite the notebooks from tools/make_notebooks.py and execute them at smoke (nbval's reference outputs)
 notebooks: $(STAMP)

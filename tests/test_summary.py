@@ -53,6 +53,8 @@ def test_claim_rows_and_counts_from_json_and_text_only_files(tmp_path):
         assert table.loc[paper, "claims"] == verdicts.sum()
     assert table.loc["diba2017", "claims"] == 0  # a paper without claims files is a row of zeros, not missing
     assert table.loc["all papers", "claims"] == len(claims) == table["claims"].iloc[:-1].sum()
+    # seeds per trained row, as the jsons record them (the text-only csv does not say)
+    assert table.loc["diba2018", "seeds per row"] == "1" and table.loc["tran2018", "seeds per row"] == ""
 
 
 def test_an_unknown_verdict_is_refused_not_dropped(tmp_path):
@@ -68,7 +70,7 @@ def test_write_summary_and_readme_block(tmp_path):
     claims = summary.write_summary("mini", root)
     assert len(pd.read_csv(root / "summary.csv")) == len(claims)
     text = (root / "summary.md").read_text()
-    assert "## diba2018 (" in text and "STC-ResNext best RGB method" in text and "no claims files" in text
+    assert "| diba2018 | " in text and "## diba2018 (" in text and "STC-ResNext best RGB method" in text and "no claims files" in text
     readme = tmp_path / "README.md"
     readme.write_text(f"intro\n{summary.README_START}\nold\n{summary.README_END}\nrest\n")
     assert summary.update_readme("mini", readme, root) and not summary.update_readme("mini", readme, root)
@@ -97,3 +99,21 @@ def test_summary_stage_depends_on_every_claims_file_the_notebooks_write():
             for paper in summary.PAPERS for p in summary.claims_files(paper, "mini")}
     assert read <= declared and read <= deps  # every file the summary reads is a declared output, and its dep
     assert {d for d in deps if "_claims." in d} == read
+
+
+def test_make_study_takes_one_paper_and_refuses_others():
+    import fnmatch
+    import re
+    import subprocess
+
+    makefile = (REPO / "Makefile").read_text()
+    assert re.search(r"^PAPERS := (.*)$", makefile, flags=re.M).group(1).split() == list(summary.PAPERS)
+    stages = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]
+    for paper in summary.PAPERS:  # the glob `make study PAPER=<paper>` passes selects that paper's stages only
+        picked = {s for s in stages if fnmatch.fnmatch(s, f"*{paper}*")}
+        assert any(s.startswith(f"{paper}_table") for s in picked)
+        assert not any(other in s for s in picked for other in summary.PAPERS if other != paper)
+    dry = subprocess.run(["make", "-n", "study", "PAPER=diba2018"], cwd=REPO, capture_output=True, text=True)
+    assert dry.returncode == 0 and dry.stdout.strip().splitlines()[-1].endswith("dvc repro --glob '*diba2018*'")
+    bad = subprocess.run(["make", "-n", "study", "PAPER=diba2019"], cwd=REPO, capture_output=True, text=True)
+    assert bad.returncode == 2 and "PAPER=diba2019 is not a paper of the study: use one of tran2018" in bad.stderr
