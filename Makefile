@@ -15,7 +15,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # install 30 s, but where PYTHONDONTWRITEBYTECODE is set (this machine) every process then compiles what it
 # imports: importing the package, its reports and DVC took 6.6-6.9 s instead of 4.7-5.1, and CI took longer
 
-.PHONY: study test env lock bench notebooks lab clean-env
+.PHONY: study test test-site site browser env lock bench notebooks lab clean-env
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,9 +39,30 @@ endif
 study: $(STAMP)
 	$(BIN)/dvc repro $(if $(PAPER),--glob '*$(PAPER)*')
 
-## the tests: unit tests of the package and (nbval) every notebook at the smoke profile
-test: $(STAMP)
+## the tests: unit tests of the package and (nbval) every notebook at the smoke profile; the site's browser test
+## where headless Chromium is there or can be installed (see `browser`), skipped with its reason where not
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -q
+
+## the site's tests alone, the browser test required (it fails, not skips, without Chromium)
+test-site: $(STAMP) browser
+	REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q -p no:xdist -o addopts= tests/test_site.py
+
+## headless Chromium for the site's browser test: Debian's chromium-headless-shell (about 30 s; root and apt needed)
+CHROMIUM_PACKAGE := chromium-headless-shell
+APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(CHROMIUM_PACKAGE) >/dev/null
+browser:
+	@command -v chromium-headless-shell >/dev/null || command -v chromium >/dev/null || [ -n "$$CHROMIUM" ] || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	    { $(APT_INSTALL) 2>/dev/null || { apt-get update -q >/dev/null && $(APT_INSTALL); }; }; } || \
+	  echo "no Chromium and no root apt to install $(CHROMIUM_PACKAGE): the site's browser test is skipped (set CHROMIUM to a browser binary)"
+
+## the study as a static site (results/site/index.html, also browsable without a server), served at http://127.0.0.1:8000
+SITE_PORT ?= 8000
+site: $(STAMP)
+	$(BIN)/dvc repro site
+	@echo "serving results/site at http://127.0.0.1:$(SITE_PORT)/ (Ctrl-C stops)"
+	$(BIN)/python -m http.server $(SITE_PORT) --bind 127.0.0.1 --directory results/site
 
 ## loader vs raw decord, training steps/s vs torchvision, and the synthetic-data difficulty calibration
 bench: $(STAMP)

@@ -2,9 +2,9 @@
 
 ``python -m replicate.summary [--profile P]`` (the DVC stage ``summary``) reads ``results/<paper>/<profile>/
 <name>_claims.json`` (or ``<name>_claims.csv`` where a notebook writes no json) and never the executed notebooks, and
-writes ``results/summary.md`` (the counts per verdict per paper, then every claim) and ``results/summary.csv`` (one
+writes ``results/summary.md`` (the counts per verdict per paper, then every claim), ``results/summary.csv`` (one
 row per claim: the paper's words, ours with the interval, the difference, the interval's ends and half-width, the
-verdict). ``--readme`` rewrites README.md's counts table from the same files; a test fails when README is stale.
+verdict) and ``results/summary.json`` (the counts alone: the study's DVC metrics). ``--readme`` rewrites README.md's counts table from the same files; a test fails when README is stale.
 """
 from __future__ import annotations
 
@@ -121,12 +121,20 @@ def summary_markdown(profile: str, claims: pd.DataFrame) -> str:
     return "\n".join(parts)
 
 
+def counts_metrics(claims: pd.DataFrame) -> dict:
+    """The counts as DVC metrics (results/summary.json): ``{paper: {verdict: n, ..., "claims": n}}``, numbers only,
+    so ``dvc metrics show`` / ``dvc exp show`` can set a mini study beside a paper one."""
+    table = counts(claims).drop(columns="seeds per row")
+    return {paper: {column: int(n) for column, n in row.items()} for paper, row in table.iterrows()}
+
+
 def write_summary(profile: str, root: Path | None = None) -> pd.DataFrame:
-    """Write results/summary.{md,csv} for ``profile``; return the claims."""
+    """Write results/summary.{md,csv,json} for ``profile``; return the claims."""
     root = root or report.RESULTS_ROOT
     claims = claim_rows(profile, root)
     claims.to_csv(root / "summary.csv", index=False, na_rep=report.NA)
     (root / "summary.md").write_text(summary_markdown(profile, claims))
+    (root / "summary.json").write_text(json.dumps(counts_metrics(claims), indent=1) + "\n")
     return claims
 
 

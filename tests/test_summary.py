@@ -1,6 +1,7 @@
 """The study's summary (replicate/summary.py): every claims file read, counts that add up, README kept current."""
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -69,6 +70,10 @@ def test_write_summary_and_readme_block(tmp_path):
     root = _tree(tmp_path)
     claims = summary.write_summary("mini", root)
     assert len(pd.read_csv(root / "summary.csv")) == len(claims)
+    metrics = json.loads((root / "summary.json").read_text())  # DVC's metrics: numbers only, one dict per paper
+    assert list(metrics) == [*summary.PAPERS, "all papers"]
+    assert metrics["all papers"]["claims"] == len(claims) == sum(metrics[p]["claims"] for p in summary.PAPERS)
+    assert all(isinstance(n, int) for counts in metrics.values() for n in counts.values())
     text = (root / "summary.md").read_text()
     assert "| diba2018 | " in text and "## diba2018 (" in text and "STC-ResNext best RGB method" in text and "no claims files" in text
     readme = tmp_path / "README.md"
