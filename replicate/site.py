@@ -32,7 +32,8 @@ SITE = report.RESULTS_ROOT / "site"
 SPECS = Path(__file__).resolve().parent / "papers"
 #: one class per verdict, so the stylesheet colours them
 VERDICT_CLASS = {report.REPRODUCED: "reproduced", report.CONTRADICTED: "contradicted",
-                 report.INCONCLUSIVE: "inconclusive", report.NOT_RUN: "not-run"}
+                 report.INCONCLUSIVE: "inconclusive", report.NOT_RUN: "not-run",
+                 summary.UNTESTABLE: "not-run"}
 STYLE = """
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1d2328; margin: 0; }
 header { background: #20303c; color: #fff; padding: 0.8em 2em; }
@@ -196,7 +197,8 @@ def build(profile: str, out: Path = SITE, results: Path | None = None, progress:
                   "reproduced</span> when it excludes 0 on the paper's side (an equality claim: within its stated "
                   "margin), <span class=contradicted>contradicted</span> when it excludes 0 on the other side, "
                   "<span class=inconclusive>inconclusive</span> when it covers 0, <span class=not-run>not run</span> "
-                  "when the rows were not trained at this profile or the claim is about quoted numbers only.</p>\n"
+                  "when the rows were not trained at this profile, <span class=not-run>not testable by our runs"
+                  "</span> when the claim is about quoted numbers only.</p>\n"
                   f"{_counts_html(claims, link={p: f'{p}/index.html' for p in summary.PAPERS})}\n<ul>"
                   + "".join(f'<li><a href="{p}/index.html">{p}</a>: {html.escape(paper_title(p))}</li>'
                             for p in summary.PAPERS)

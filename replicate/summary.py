@@ -20,8 +20,14 @@ from .errors import UsageError, cli
 
 #: the study's papers, in the order of the README
 PAPERS = ("tran2018", "mansimov2015", "feichtenhofer2016", "diba2017", "diba2018")
-#: the verdicts of report.evaluate_claim / report.not_run, in the order a reader scans them
-VERDICTS = (report.REPRODUCED, report.CONTRADICTED, report.INCONCLUSIVE, report.NOT_RUN)
+#: a claim our runs cannot test at any profile: a table's ``reported_claims`` in its paper's spec (a ranking against
+#: quoted rows, a size quoted against another code base). The claims files call these "not run at this profile" like
+#: claims whose rows a profile skips; the summary tells the two apart from the spec, so a reader sees which claims a
+#: bigger profile would test and which none will.
+UNTESTABLE = "not testable by our runs"
+#: the verdicts of report.evaluate_claim / report.not_run and :data:`UNTESTABLE`, in the order a reader scans them
+VERDICTS = (report.REPRODUCED, report.CONTRADICTED, report.INCONCLUSIVE, report.NOT_RUN, UNTESTABLE)
+SPECS = Path(__file__).resolve().parent / "papers"
 COLUMNS = ["paper", "table", "claim", "paper says", "ours", "diff", "ci_low", "ci_high", "half_width", "seeds", "verdict"]
 README = Path(__file__).resolve().parent.parent / "README.md"
 #: the README block that :func:`update_readme` rewrites
@@ -69,14 +75,25 @@ def _rows_of(path: Path) -> list[dict]:
             for _, r in df.iterrows()]
 
 
+def untestable_claims(paper: str) -> set[tuple[str, str]]:
+    """(table, claim id) of every claim the paper's spec lists under a table's ``reported_claims``."""
+    import yaml
+
+    tables = yaml.safe_load((SPECS / f"{paper}.yaml").read_text()).get("tables", {})
+    return {(name, c["id"]) for name, t in tables.items() for c in (t or {}).get("reported_claims", [])}
+
+
 def claim_rows(profile: str, root: Path | None = None) -> pd.DataFrame:
     """Every claim of every paper at ``profile``: :data:`COLUMNS` (the numbers read back from the text where a
     table's claims file has only text; empty where the claim has no interval: not run, or an exact count)."""
-    rows = []
+    rows, reported = [], {paper: untestable_claims(paper) for paper in PAPERS}
     for paper in PAPERS:
         for path in claims_files(paper, profile, root):
             table = path.name[: -len("_claims" + path.suffix)]
             rows += [{"paper": paper, "table": table, **r} for r in _rows_of(path)]
+    for row in rows:
+        if row["verdict"] == report.NOT_RUN and (row["table"], row["claim"]) in reported[row["paper"]]:
+            row["verdict"] = UNTESTABLE
     out = pd.DataFrame(rows, columns=COLUMNS)
     unknown = set(out["verdict"]) - set(VERDICTS)
     if unknown:  # a new verdict must get a column in the counts, not vanish from them
@@ -111,8 +128,10 @@ def summary_markdown(profile: str, claims: pd.DataFrame) -> str:
              f"{profile}/<table>_claims.*`). A verdict comes from the interval of the gap between our rows (95%, or the "
              "level its table states): reproduced when it excludes 0 on the paper's side (an equality claim: when it "
              "lies within the stated margin), contradicted when it excludes 0 on the other side (beyond the margin), "
-             "inconclusive when it covers 0; not run when the rows were not trained at this profile or the claim is "
-             "about quoted numbers only (the reason is in the `ours` column).\n",
+             "inconclusive when it covers 0; not run when the rows were not trained at this profile; not testable by "
+             "our runs when the claim is about quoted numbers only (a ranking against other code bases' rows, a size "
+             "quoted against another code base: the paper's spec lists it under `reported_claims`). The reason is in "
+             "the `ours` column.\n",
              report.to_markdown(counts(claims)), ""]
     for paper in PAPERS:
         rows = claims[claims["paper"] == paper]

@@ -148,6 +148,6 @@ def test_site_stage_depends_on_every_paper_and_make_site_serves_it():
     wanted = {f"results/{paper}/${{profile}}" for paper in [*summary.PAPERS, "data"]} | {"replicate/site.py"}
     assert wanted <= set(stage["deps"]), wanted - set(stage["deps"])
     assert stage["outs"] == ["results/site"]
-    dry = subprocess.run(["make", "-n", "site"], cwd=repo, capture_output=True, text=True)
+    dry = subprocess.run(["make", "--no-print-directory", "-n", "site"], cwd=repo, capture_output=True, text=True)
     assert dry.returncode == 0 and "dvc repro site" in dry.stdout
     assert "http.server 8000 --bind 127.0.0.1 --directory results/site" in dry.stdout.splitlines()[-1]

@@ -43,15 +43,23 @@ def test_claim_rows_and_counts_from_json_and_text_only_files(tmp_path):
     first = f5.loc["clip accuracy continues to increase when we add more frames"]
     assert (first["diff"], first["ci_low"], first["ci_high"], first["half_width"]) == (31.9, 27.4, 36.5, 4.6)
     assert f5["diff"].isna().sum() == sum("no interval" in o for o in f5["ours"])
-    # a claim that is not run has a reason, no numbers
+    # a claim that is not run has a reason, no numbers; one the spec lists as reported is not testable by our runs,
+    # one whose rows the profile skips is not run at this profile (both files say "not run at this profile")
     quoted = claims[claims["claim"] == "STC-ResNext best RGB method"].iloc[0]
-    assert quoted["verdict"] == report.NOT_RUN and "I3D" in quoted["ours"] and pd.isna(quoted["diff"])
+    assert quoted["verdict"] == summary.UNTESTABLE and "I3D" in quoted["ours"] and pd.isna(quoted["diff"])
+    skipped = claims[claims["claim"] == "64 frames above 16 (STC-ResNet, UCF101)"].iloc[0]
+    assert skipped["verdict"] == report.NOT_RUN and "skip_groups" in skipped["ours"]
+    assert ("table9", "STC-ResNext best RGB method") in summary.untestable_claims("diba2018")
+    assert all(summary.untestable_claims(p) for p in ("mansimov2015", "diba2017", "diba2018"))
     # counts: every verdict of every file, per paper, with totals that add up
     table = summary.counts(claims)
     for paper in ("diba2018", "tran2018"):
         verdicts = pd.concat([df["verdict"] for p, df in csvs.items() if p.startswith(paper)]).value_counts()
+        untestable = (claims["paper"] == paper).mul(claims["verdict"] == summary.UNTESTABLE).sum()
+        verdicts[report.NOT_RUN] = verdicts.get(report.NOT_RUN, 0) - untestable  # the files' word for both kinds
         assert table.loc[paper, list(verdicts.index)].tolist() == verdicts.tolist()
-        assert table.loc[paper, "claims"] == verdicts.sum()
+        assert table.loc[paper, summary.UNTESTABLE] == untestable
+        assert table.loc[paper, "claims"] == verdicts.sum() + untestable
     assert table.loc["diba2017", "claims"] == 0  # a paper without claims files is a row of zeros, not missing
     assert table.loc["all papers", "claims"] == len(claims) == table["claims"].iloc[:-1].sum()
     # seeds per trained row, as the jsons record them (the text-only csv does not say)
@@ -118,7 +126,7 @@ def test_make_study_takes_one_paper_and_refuses_others():
         picked = {s for s in stages if fnmatch.fnmatch(s, f"*{paper}*")}
         assert any(s.startswith(f"{paper}_table") for s in picked)
         assert not any(other in s for s in picked for other in summary.PAPERS if other != paper)
-    dry = subprocess.run(["make", "-n", "study", "PAPER=diba2018"], cwd=REPO, capture_output=True, text=True)
+    dry = subprocess.run(["make", "--no-print-directory", "-n", "study", "PAPER=diba2018"], cwd=REPO, capture_output=True, text=True)
     assert dry.returncode == 0 and dry.stdout.strip().splitlines()[-1].endswith("dvc repro --glob '*diba2018*'")
-    bad = subprocess.run(["make", "-n", "study", "PAPER=diba2019"], cwd=REPO, capture_output=True, text=True)
+    bad = subprocess.run(["make", "--no-print-directory", "-n", "study", "PAPER=diba2019"], cwd=REPO, capture_output=True, text=True)
     assert bad.returncode == 2 and "PAPER=diba2019 is not a paper of the study: use one of tran2018" in bad.stderr
