@@ -131,10 +131,6 @@ def paper_title(paper: str) -> str:
     return yaml.safe_load((SPECS / f"{paper}.yaml").read_text()).get("title", paper)
 
 
-def _counts_html(claims: pd.DataFrame, link: dict[str, str] | None = None) -> str:
-    return _table(summary.counts(claims), link=link)
-
-
 def build(profile: str, out: Path = SITE, results: Path | None = None, progress: bool = True) -> list[Path]:
     """Write the site for ``profile`` into ``out`` (replacing what is there); return the pages written."""
     from tqdm import tqdm
@@ -176,7 +172,7 @@ def build(profile: str, out: Path = SITE, results: Path | None = None, progress:
         write(out / paper / "index.html", f"{paper}: {paper_title(paper)}",
               f"<h1>{html.escape(paper)}: {html.escape(paper_title(paper))}</h1>\n"
               f"<h2>Executed notebooks ({profile})</h2>\n<ul>{''.join(listing)}</ul>\n"
-              f"<h2>Claims ({len(rows)})</h2>\n{_counts_html(rows)}\n{_table(shown, verdict_column='verdict')}")
+              f"<h2>Claims ({len(rows)})</h2>\n{_table(summary.counts(rows).loc[[paper]])}\n{_table(shown, verdict_column='verdict')}")
 
     bar.close()
     data = out / "data"
@@ -199,7 +195,7 @@ def build(profile: str, out: Path = SITE, results: Path | None = None, progress:
                   "<span class=inconclusive>inconclusive</span> when it covers 0, <span class=not-run>not run</span> "
                   "when the rows were not trained at this profile, <span class=not-run>not testable by our runs"
                   "</span> when the claim is about quoted numbers only.</p>\n"
-                  f"{_counts_html(claims, link={p: f'{p}/index.html' for p in summary.PAPERS})}\n<ul>"
+                  f"{_table(summary.counts(claims), link={p: f'{p}/index.html' for p in summary.PAPERS})}\n<ul>"
                   + "".join(f'<li><a href="{p}/index.html">{p}</a>: {html.escape(paper_title(p))}</li>'
                             for p in summary.PAPERS)
                   + '</ul>\n<p>The synthetic data every run trains on: <a href="data/index.html">dataset card</a>.</p>')

@@ -151,3 +151,9 @@ def test_site_stage_depends_on_every_paper_and_make_site_serves_it():
     dry = subprocess.run(["make", "--no-print-directory", "-n", "site"], cwd=repo, capture_output=True, text=True)
     assert dry.returncode == 0 and "dvc repro site" in dry.stdout
     assert "http.server 8000 --bind 127.0.0.1 --directory results/site" in dry.stdout.splitlines()[-1]
+
+
+def test_a_paper_page_counts_its_own_claims_only(built):
+    out, _ = built
+    page = (out / "diba2018" / "index.html").read_text()
+    assert "<td>diba2018</td>" in page and "<td>tran2018</td>" not in page and "all papers" not in page
