@@ -15,6 +15,7 @@ import base64
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -67,7 +68,9 @@ class Chromium:
         args = [self.binary, "--headless", "--no-sandbox",  # --no-sandbox: the test may run as root (CI here does)
                 "--disable-gpu", "--no-first-run", "--disable-extensions", "--remote-debugging-port=0",
                 f"--user-data-dir={self._profile}", f"--window-size={self.size[0]},{self.size[1]}", "about:blank"]
-        self._process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # its own process group: Chromium's renderer and GPU processes outlive a terminated browser process
+        self._process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                         start_new_session=True)
         port_file, deadline = Path(self._profile) / "DevToolsActivePort", time.monotonic() + self.timeout
         while not (port_file.is_file() and port_file.read_text().strip()):
             if self._process.poll() is not None or time.monotonic() > deadline:
@@ -86,11 +89,16 @@ class Chromium:
     def __exit__(self, *exc) -> None:
         if getattr(self, "_ws", None) is not None:
             self._ws.close()
-        self._process.terminate()
         try:
+            os.killpg(self._process.pid, signal.SIGTERM)
             self._process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            pass
+        try:  # what is left of the group (renderers outlive the browser process by a moment)
+            os.killpg(self._process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self._process.wait()
         shutil.rmtree(self._profile, ignore_errors=True)
 
     def send(self, method: str, **params) -> dict:

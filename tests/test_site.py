@@ -7,7 +7,9 @@ import functools
 import os
 import http.server
 import re
+import subprocess
 import threading
+import time
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -122,6 +124,7 @@ def test_pages_in_headless_chromium(served, tmp_path):
     if browser.find_chromium() is None and not os.environ.get("REQUIRE_BROWSER"):  # make test-site requires it
         pytest.skip("no Chromium: `make test-site` installs Debian's chromium-headless-shell and runs this test")
     with browser.Chromium() as chromium:
+        group = chromium._process.pid
         for page in BROWSER_PAGES:
             seen = chromium.visit(f"{served}/{page}")
             assert seen["status"] == 200, page
@@ -136,6 +139,14 @@ def test_pages_in_headless_chromium(served, tmp_path):
             assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
         # the check can fail: a missing page is reported as such
         assert chromium.visit(f"{served}/no_such_page.html")["status"] == 404
+    # no renderer or GPU process left behind (they outlive the browser process unless its group is stopped)
+    for _ in range(50):
+        alive = subprocess.run(["ps", "-o", "stat=", "-g", str(group)], capture_output=True, text=True).stdout.split()
+        if not [state for state in alive if not state.startswith("Z")]:  # zombies wait for init to reap them
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail(f"Chromium processes left running: {alive}")
 
 
 def test_site_stage_depends_on_every_paper_and_make_site_serves_it():
