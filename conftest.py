@@ -8,7 +8,7 @@ notebook kernels, each importing torch) and reading files. Two workers overlap t
   is one group, run in order by one worker: notebooks share runs (diba2018 reads diba2017's, two papers share
   the ResNet-50 image net), and nothing in ``replicate.runs`` locks a run against a second writer.
 - The paper-path tests (``tests/test_paper_path.py``) are another: they share one scratch project (a module
-  fixture), in which each test's DVC stages build on the last's. The two groups start first, one per worker.
+  fixture), in which each test's DVC stages build on the last's.
 - A test file whose tests share module-scoped state (a module fixture, an ``lru_cache`` the file's last test reads)
   is a scope of its own, so that one worker builds that state once: split over two workers, the site, the
   synthetic data, the training runs of ``test_train.py`` and the verdict simulations were each built twice.
@@ -37,9 +37,6 @@ SMOKE_STATE_TESTS = {"test_composite.py", "test_diba2018_models.py", "test_diba2
 SHARED_MODULE_STATE = {"test_clips.py", "test_site.py", "test_synthetic.py", "test_train.py",
                        "test_verdict_calibration.py"}
 
-#: the groups that take longest, handed out before anything else (the paper path: about 16 minutes on one worker)
-LONGEST_FIRST = ("paper_path", "smoke_state")
-
 
 def group(nodeid: str) -> str | None:
     """The group of the test ``nodeid`` (relative to this folder), or None if it may run anywhere."""
@@ -54,31 +51,17 @@ def group(nodeid: str) -> str | None:
     return None
 
 
-def scheduler_class():
-    """xdist's LoadScopeScheduling with the groups above (imported only where xdist runs)."""
+@pytest.hookimpl(tryfirst=True, optionalhook=True)  # before xdist's own choice; optional: also runs without xdist
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
     from xdist.scheduler import LoadScopeScheduling
 
     class GroupScheduling(LoadScopeScheduling):
-        """Each group's tests in collection order on one worker; every other test a scope of its own. The two
-        long groups go out first, one to each worker: xdist orders scopes by their number of tests, which put the
-        paper-path group (6 tests, 16 minutes here) behind shorter files and made it the run's tail."""
-
-        def _assign_work_unit(self, node) -> None:
-            for first in LONGEST_FIRST:
-                if first in self.workqueue:
-                    self.workqueue.move_to_end(first, last=False)
-                    break
-            super()._assign_work_unit(node)
+        """Each group's tests in collection order on one worker; every other test a scope of its own."""
 
         def _split_scope(self, nodeid: str) -> str:
             return group(nodeid) or nodeid
 
-    return GroupScheduling
-
-
-@pytest.hookimpl(tryfirst=True, optionalhook=True)  # before xdist's own choice; optional: also runs without xdist
-def pytest_xdist_make_scheduler(config: pytest.Config, log):
-    return scheduler_class()(config, log)
+    return GroupScheduling(config, log)
 
 
 def pytest_configure(config: pytest.Config) -> None:

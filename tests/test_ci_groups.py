@@ -24,19 +24,3 @@ def test_groups():
     assert conftest.group("tests/test_paper_path.py::test_diba2018_stages_run_at_paper") == "paper_path"
     assert conftest.group("tests/test_site.py::test_groups") == "test_site.py"
     assert conftest.group("tests/test_summary.py::test_write_summary_and_readme_block") is None
-
-
-
-def test_the_long_groups_go_out_first(monkeypatch):
-    from collections import OrderedDict
-
-    from xdist.scheduler import LoadScopeScheduling
-
-    handed = []
-    monkeypatch.setattr(LoadScopeScheduling, "_assign_work_unit",
-                        lambda self, node: handed.append(self.workqueue.popitem(last=False)[0]))
-    scheduler = conftest.scheduler_class().__new__(conftest.scheduler_class())  # its queue only, no workers
-    scheduler.workqueue = OrderedDict((s, {}) for s in ["tests/test_train.py", "smoke_state", "x", "paper_path"])
-    for _ in range(3):
-        scheduler._assign_work_unit(None)
-    assert handed == ["paper_path", "smoke_state", "tests/test_train.py"]
