@@ -9,9 +9,6 @@ notebook kernels, each importing torch) and reading files. Two workers overlap t
   the ResNet-50 image net), and nothing in ``replicate.runs`` locks a run against a second writer.
 - The paper-path tests (``tests/test_paper_path.py``) are another: they share one scratch project (a module
   fixture), in which each test's DVC stages build on the last's.
-- A test file whose tests share module-scoped state (a module fixture, an ``lru_cache`` the file's last test reads)
-  is a scope of its own, so that one worker builds that state once: split over two workers, the site, the
-  synthetic data, the training runs of ``test_train.py`` and the verdict simulations were each built twice.
 - Everything else is free to run on either worker.
 
 A group is a scope of xdist's LoadScopeScheduling (:class:`GroupScheduling`), read from the test's path: xdist's own
@@ -33,10 +30,6 @@ ROOT = Path(__file__).resolve().parent
 SMOKE_STATE_TESTS = {"test_composite.py", "test_diba2018_models.py", "test_diba2018_tables.py", "test_idt.py",
                      "test_mansimov2015.py", "test_pretrain.py", "test_runs.py", "test_tran2018.py"}
 
-#: test files whose tests share module-scoped fixtures or caches: each one scope, its state built once
-SHARED_MODULE_STATE = {"test_clips.py", "test_site.py", "test_synthetic.py", "test_train.py",
-                       "test_verdict_calibration.py"}
-
 
 def group(nodeid: str) -> str | None:
     """The group of the test ``nodeid`` (relative to this folder), or None if it may run anywhere."""
@@ -46,8 +39,6 @@ def group(nodeid: str) -> str | None:
         return "smoke_state"
     if top == "tests" and path.name == "test_paper_path.py":
         return "paper_path"
-    if top == "tests" and path.name in SHARED_MODULE_STATE:
-        return path.name
     return None
 
 
