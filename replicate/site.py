@@ -23,13 +23,11 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from . import config, report, summary
 from .errors import MissingInputError, cli
 
 SITE = report.RESULTS_ROOT / "site"
-SPECS = Path(__file__).resolve().parent / "papers"
 #: one class per verdict, so the stylesheet colours them
 VERDICT_CLASS = {report.REPRODUCED: "reproduced", report.CONTRADICTED: "contradicted",
                  report.INCONCLUSIVE: "inconclusive", report.NOT_RUN: "not-run",
@@ -128,7 +126,9 @@ def _figures_beside(notebook: Path, body: str, folder: Path) -> str:
 
 
 def paper_title(paper: str) -> str:
-    return yaml.safe_load((SPECS / f"{paper}.yaml").read_text()).get("title", paper)
+    from .runs import load_spec
+
+    return load_spec(paper).get("title", paper)
 
 
 def build(profile: str, out: Path = SITE, results: Path | None = None, progress: bool = True) -> list[Path]:

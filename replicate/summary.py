@@ -27,7 +27,6 @@ PAPERS = ("tran2018", "mansimov2015", "feichtenhofer2016", "diba2017", "diba2018
 UNTESTABLE = "not testable by our runs"
 #: the verdicts of report.evaluate_claim / report.not_run and :data:`UNTESTABLE`, in the order a reader scans them
 VERDICTS = (report.REPRODUCED, report.CONTRADICTED, report.INCONCLUSIVE, report.NOT_RUN, UNTESTABLE)
-SPECS = Path(__file__).resolve().parent / "papers"
 COLUMNS = ["paper", "table", "claim", "paper says", "ours", "diff", "ci_low", "ci_high", "half_width", "seeds", "verdict"]
 README = Path(__file__).resolve().parent.parent / "README.md"
 #: the README block that :func:`update_readme` rewrites
@@ -77,9 +76,9 @@ def _rows_of(path: Path) -> list[dict]:
 
 def untestable_claims(paper: str) -> set[tuple[str, str]]:
     """(table, claim id) of every claim the paper's spec lists under a table's ``reported_claims``."""
-    import yaml
+    from .runs import load_spec
 
-    tables = yaml.safe_load((SPECS / f"{paper}.yaml").read_text()).get("tables", {})
+    tables = load_spec(paper).get("tables", {})
     return {(name, c["id"]) for name, t in tables.items() for c in (t or {}).get("reported_claims", [])}
 
 
