@@ -7,9 +7,10 @@ and writes, under ``results/curves/<profile>/``:
 - ``<paper>.csv``: one row per (run, seed, epoch): train loss and accuracy, validation clip accuracy where the run
   validated, the epoch's seconds (a DVC plot: ``dvc plots show results/curves/mini/diba2018.csv -x epoch -y train_acc``);
 - ``<paper>.png``: training accuracy per epoch, one line per run (seed 0), the runs a reader compares side by side;
-- ``<paper>.json``: the paper's training time (DVC metrics): minutes summed over every trained seed's epochs, the
-  runs and seeds behind it. It counts epochs only, not evaluation, flow, data or notebooks: the part of a paper's
-  budget its trainings take.
+- ``<paper>.json``: the paper's training time (DVC metrics): minutes summed over every trained seed's epochs
+  (``training minutes``), minutes from each seed's first epoch to its last test score (``run minutes``: training and
+  testing, each seed's ``train_seconds``), and the runs and seeds behind them. Neither counts start-up, data, flow or
+  the notebooks: they are the part of a paper's budget its runs take.
 
 Runs that another stands for (``same_as``) or that a profile skips have no history and count nothing. The outputs sit
 outside ``results/<paper>/`` so the site (which depends on those folders) does not wait for them.
@@ -50,10 +51,21 @@ def curves(paper: str, profile: str, runs: Path = RUNS_DIR) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["run", "seed", "epoch", *FIELDS])
 
 
-def training_time(df: pd.DataFrame) -> dict:
-    """The DVC metrics of a paper's trainings: minutes over every seed's epochs, trained runs and seeds."""
+def run_seconds(paper: str, profile: str, runs: Path = RUNS_DIR) -> float:
+    """Seconds from each trained seed's first epoch to its last test score (``train_seconds`` in its metrics.json),
+    summed over the paper's seeds; a run that another stands for (``same_as``) records none and counts nothing."""
+    total = 0.0
+    for metrics in sorted((runs / profile / paper).glob("*/seed*/metrics.json")):
+        total += float(json.loads(metrics.read_text()).get("train_seconds") or 0.0)
+    return total
+
+
+def training_time(df: pd.DataFrame, run_seconds: float = 0.0) -> dict:
+    """The DVC metrics of a paper's runs: minutes over every seed's epochs, minutes of training and testing
+    (``run_seconds``), trained runs and seeds."""
     seeds = df[["run", "seed"]].drop_duplicates()
     return {"training minutes": round(float(df["seconds"].fillna(0).sum()) / 60, 1),
+            "run minutes": round(run_seconds / 60, 1),
             "trained runs": int(seeds["run"].nunique()), "trained seeds": int(len(seeds)),
             "epochs": int(len(df))}
 
@@ -87,7 +99,7 @@ def write(paper: str, profile: str, runs: Path = RUNS_DIR, out: Path | None = No
     out.mkdir(parents=True, exist_ok=True)
     df.to_csv(out / f"{paper}.csv", index=False)
     figure(df, paper).savefig(out / f"{paper}.png", dpi=100)
-    time = training_time(df)
+    time = training_time(df, run_seconds(paper, profile, runs))
     (out / f"{paper}.json").write_text(json.dumps(time, indent=1) + "\n")
     return time
 
@@ -101,7 +113,7 @@ def main(argv=None) -> int:
     profile = args.profile or config.load_params()["profile"]
     time = write(args.paper, profile)
     print(f"results/curves/{profile}/{args.paper}.*: {time['trained seeds']} seeds of {time['trained runs']} runs, "
-          f"{time['training minutes']} training minutes")
+          f"{time['training minutes']} training minutes, {time['run minutes']} minutes of training and testing")
     return 0
 
 

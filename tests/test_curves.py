@@ -15,10 +15,10 @@ def _seed(root, run, k, history, in_metrics=False):
     seed = root / "mini" / "diba2018" / run / f"seed{k}"
     seed.mkdir(parents=True)
     if in_metrics:  # a supervision transfer keeps its history in metrics.json
-        (seed / "metrics.json").write_text(json.dumps({"history": history}))
+        (seed / "metrics.json").write_text(json.dumps({"history": history}))  # and no train_seconds
     else:
         (seed / "history.json").write_text(json.dumps(history))
-        (seed / "metrics.json").write_text(json.dumps({"video@1": 0.5}))
+        (seed / "metrics.json").write_text(json.dumps({"video@1": 0.5, "train_seconds": 150.0}))
 
 
 def _epochs(n, seconds, val=True):
@@ -35,7 +35,8 @@ def test_curves_and_training_minutes(tmp_path):
     same.mkdir(parents=True)
     (same / "metrics.json").write_text(json.dumps({"same_as": "stc_resnet18"}))
     time = curves.write("diba2018", "mini", runs=runs, out=out)
-    assert time == {"training minutes": (8 * 30 + 2 * 60) / 60, "trained runs": 2, "trained seeds": 3, "epochs": 10}
+    assert time == {"training minutes": (8 * 30 + 2 * 60) / 60, "run minutes": 2 * 150 / 60, "trained runs": 2,
+                    "trained seeds": 3, "epochs": 10}
     df = pd.read_csv(out / "diba2018.csv")
     assert len(df) == 10 and set(df["run"]) == {"stc_resnet18", "transfer_resnet"}
     assert df[df["run"] == "transfer_resnet"]["val_clip@1"].isna().all()

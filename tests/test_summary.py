@@ -93,6 +93,24 @@ def test_write_summary_and_readme_block(tmp_path):
         summary.update_readme("mini", readme, root)
 
 
+def test_each_papers_part_reads_the_curves_stages_minutes(tmp_path):
+    root = _tree(tmp_path)
+    (root / "curves/mini").mkdir(parents=True)
+    time = {"training minutes": 12.5, "run minutes": 14.0, "trained runs": 43, "trained seeds": 43, "epochs": 150}
+    (root / "curves/mini/diba2018.json").write_text(json.dumps(time))
+    claims = summary.write_summary("mini", root)
+    parts = summary.paper_parts("mini", claims, root)
+    assert list(parts.index) == list(summary.PAPERS) and set(parts["profile"]) == {"mini"}
+    assert parts.loc["diba2018", "run minutes"] == 14.0 and parts.loc["diba2018", "trained seeds"] == 43
+    assert parts.loc["diba2018", "seeds per row"] == "1"
+    assert parts.loc["tran2018", "run minutes"] == report.NA  # its curves stage has not run: no number made up
+    text = (root / "summary.md").read_text()
+    assert "## Each paper's part" in text and "| diba2018 | mini | 1 | 43 | 43 | 12.5 | 14.0 |" in text
+    # the summary stage reruns when a paper's minutes change
+    deps = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]["summary"]["deps"]
+    assert {f"results/curves/${{profile}}/{p}.json" for p in summary.PAPERS} <= set(deps)
+
+
 def test_readme_counts_are_the_committed_claims_files():
     """README shows the counts generated from results/ (run `python -m replicate.summary --readme` after a repro)."""
     assert summary.readme_block("mini") in (REPO / "README.md").read_text()
