@@ -40,7 +40,7 @@ $(error PAPER=$(PAPER) is not a paper of the study: use one of $(PAPERS))
 endif
 endif
 study: $(STAMP)
-	$(BIN)/dvc repro $(if $(PAPER),--glob '*$(PAPER)*')
+	$(BIN)/python -m replicate.dvc_lock repro $(if $(PAPER),--glob '*$(PAPER)*')
 
 ## the tests: unit tests of the package and (nbval) every notebook at the smoke profile; the site's browser test
 ## where headless Chromium is there or can be installed (see `browser`), skipped with its reason where not
