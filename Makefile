@@ -67,10 +67,11 @@ site: $(STAMP)
 	@echo "serving results/site at http://127.0.0.1:$(SITE_PORT)/ (Ctrl-C stops)"
 	$(BIN)/python -m http.server $(SITE_PORT) --bind 127.0.0.1 --directory results/site
 
-## loader vs raw decord, training steps/s vs torchvision, and the synthetic-data difficulty calibration
+## loader vs raw decord, training steps/s vs torchvision, DVC's lock update vs ours, and the synthetic-data difficulty calibration
 bench: $(STAMP)
 	$(BIN)/python bench/bench_loader.py
 	$(BIN)/python bench/bench_train.py
+	$(BIN)/python bench/bench_dvc_lock.py
 	$(BIN)/python bench/calibrate_difficulty.py
 
 ## JupyterLab on the notebooks (they run at the smoke profile unless their `profile` parameter says otherwise)

@@ -27,6 +27,7 @@ CASES = {
     "missing flow videos": (["-m", "replicate.data.flow", "--role", "kinetics", "--profile", "paper"],
                             "set real_data.kinetics.root in params.yaml"),
     "bench: missing videos": (["bench/bench_loader.py", "--videos", "no/such/folder"], "--videos no/such/folder is not a folder"),
+    "bench: missing lock": (["bench/bench_dvc_lock.py", "--lock", "no/dvc.lock"], "--lock no/dvc.lock is not a file"),
     "bench: bad gpus": (["bench/gpu_check.py", "--gpus", "0", "--cpu"], "--gpus must be >= 1, got 0"),
     "tools: missing results": (["tools/compare_verdicts.py", "no/a", "no/b"], "no *_claims.csv in no/a"),
 }

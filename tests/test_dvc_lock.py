@@ -81,3 +81,15 @@ def test_a_scratch_project_reproduces_through_it(tmp_path, monkeypatch):
     assert Path("out.txt").read_text() == "hello\n" and "hello:" in Path("dvc.lock").read_text()
     again = subprocess.run([sys.executable, "-m", "replicate.dvc_lock", "status"], capture_output=True, text=True)
     assert again.returncode == 0 and "up to date" in again.stdout
+
+
+def test_the_benchmark_prints_its_ratios(tmp_path):
+    import subprocess
+    import sys
+
+    lock = _lock_copy(tmp_path, stages=10)
+    done = subprocess.run([sys.executable, str(REPO / "bench" / "bench_dvc_lock.py"), "--lock", str(lock), "--repeats", "1"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "10 stages" in done.stdout and re.search(r"parse .* ratio [\d.]+x\n", done.stdout), done.stdout
+    assert re.search(r"per stage, ratio [\d.]+x; 10 stages: [-\d.]+ min saved", done.stdout), done.stdout
