@@ -145,6 +145,6 @@ def test_make_study_takes_one_paper_and_refuses_others():
         assert any(s.startswith(f"{paper}_table") for s in picked)
         assert not any(other in s for s in picked for other in summary.PAPERS if other != paper)
     dry = subprocess.run(["make", "--no-print-directory", "-n", "study", "PAPER=diba2018"], cwd=REPO, capture_output=True, text=True)
-    assert dry.returncode == 0 and dry.stdout.strip().splitlines()[-1].endswith("dvc repro --glob '*diba2018*'")
+    assert dry.returncode == 0 and dry.stdout.strip().splitlines()[-1].endswith("-m replicate.dvc_lock repro --glob '*diba2018*'")
     bad = subprocess.run(["make", "--no-print-directory", "-n", "study", "PAPER=diba2019"], cwd=REPO, capture_output=True, text=True)
     assert bad.returncode == 2 and "PAPER=diba2019 is not a paper of the study: use one of tran2018" in bad.stderr
