@@ -159,7 +159,8 @@ def summary_markdown(profile: str, claims: pd.DataFrame, paper_time: pd.DataFram
                   "The seeds behind each paper's rows, the runs and seeds it trained, and the minutes they took (training: "
                   "every epoch; run: training and testing, from each seed's first epoch to its last score; neither counts "
                   f"data, flow, start-up or the notebooks), from `results/curves/{profile}/<paper>.json` (the stages "
-                  "`curves@<paper>`).\n",
+                  f"`curves@<paper>`; {report.NA} where that stage has not run: it reads the paper's runs, which a "
+                  "checkout without their DVC cache lacks).\n",
                   report.to_markdown(paper_time), ""]
     for paper in PAPERS:
         rows = claims[claims["paper"] == paper]
