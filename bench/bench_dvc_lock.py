@@ -15,7 +15,7 @@ from pathlib import Path
 
 from dvc.utils.serialize._yaml import _dump, parse_yaml_for_update
 
-from replicate.dvc_lock import _parse_plain
+from replicate.dvc_lock import parse_lock
 from replicate.errors import MissingInputError, cli
 
 REPO = Path(__file__).resolve().parents[1]
@@ -39,10 +39,10 @@ def main(argv=None) -> int:
     if not args.lock.is_file():
         raise MissingInputError(f"--lock {args.lock} is not a file: give a dvc.lock (the default is the study's)")
     text = args.lock.read_text()
-    stages = len(_parse_plain(text, args.lock)["stages"])
+    stages = len(parse_lock(text, args.lock)["stages"])
     round_trip = best_of(lambda: parse_yaml_for_update(text, args.lock), args.repeats)
-    safe = best_of(lambda: _parse_plain(text, args.lock), args.repeats)
-    data = _parse_plain(text, args.lock)
+    safe = best_of(lambda: parse_lock(text, args.lock), args.repeats)
+    data = parse_lock(text, args.lock)
     dump = best_of(lambda: _dump(data, io.StringIO()), args.repeats)
     print(f"{args.lock.name}: {len(text) / 1e6:.2f} MB, {stages} stages (best of {args.repeats})")
     print(f"parse  round-trip (DVC) {round_trip:.2f} s   safe (replicate.dvc_lock) {safe:.2f} s   ratio {round_trip / safe:.1f}x")

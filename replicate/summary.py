@@ -126,7 +126,7 @@ PART_COLUMNS = ("trained runs", "trained seeds", "training minutes", "run minute
 def paper_parts(profile: str, claims: pd.DataFrame, root: Path | None = None) -> pd.DataFrame:
     """Each paper's part of the study at ``profile``: seeds per row (from the claims), the runs and seeds it trained
     and the minutes they took, training alone and training plus testing (from ``curves/<profile>/<paper>.json``;
-    empty where that paper's curves stage has not run)."""
+    report.NA where that paper's curves stage has not run)."""
     root = root or report.RESULTS_ROOT
     seeds, rows = counts(claims)["seeds per row"], []
     for paper in PAPERS:
@@ -141,7 +141,7 @@ def counts_markdown(profile: str, root: Path | None = None) -> str:
     return f"Claims per verdict at the `{profile}` profile:\n\n" + report.to_markdown(counts(claim_rows(profile, root)))
 
 
-def summary_markdown(profile: str, claims: pd.DataFrame, paper_time: pd.DataFrame | None = None) -> str:
+def summary_markdown(profile: str, claims: pd.DataFrame, paper_time: pd.DataFrame) -> str:
     """results/summary.md: the counts, each paper's part (``paper_time``: :func:`paper_parts`), then each paper's
     claims (the paper's words, ours, the verdict)."""
     parts = [f"# The study's claims at the `{profile}` profile\n",
@@ -154,14 +154,13 @@ def summary_markdown(profile: str, claims: pd.DataFrame, paper_time: pd.DataFram
              "quoted against another code base: the paper's spec lists it under `reported_claims`). The reason is in "
              "the `ours` column.\n",
              report.to_markdown(counts(claims)), ""]
-    if paper_time is not None:
-        parts += ["## Each paper's part\n",
-                  "The seeds behind each paper's rows, the runs and seeds it trained, and the minutes they took (training: "
-                  "every epoch; run: training and testing, from each seed's first epoch to its last score; neither counts "
-                  f"data, flow, start-up or the notebooks), from `results/curves/{profile}/<paper>.json` (the stages "
-                  f"`curves@<paper>`; {report.NA} where that stage has not run: it reads the paper's runs, which a "
-                  "checkout without their DVC cache lacks).\n",
-                  report.to_markdown(paper_time), ""]
+    parts += ["## Each paper's part\n",
+              "The seeds behind each paper's rows, the runs and seeds it trained, and the minutes they took (training: "
+              "every epoch; run: training and testing, from each seed's first epoch to its last score; neither counts "
+              f"data, flow, start-up or the notebooks), from `results/curves/{profile}/<paper>.json` (the stages "
+              f"`curves@<paper>`; {report.NA} where that stage has not run: it reads the paper's runs, which a "
+              "checkout without their DVC cache lacks).\n",
+              report.to_markdown(paper_time), ""]
     for paper in PAPERS:
         rows = claims[claims["paper"] == paper]
         shown = rows[["table", "claim", "paper says", "ours", "verdict"]].set_index("table")

@@ -45,7 +45,7 @@ def test_the_lock_comes_out_as_dvc_writes_it(tmp_path):
     _update(dvc_modify_yaml, theirs)  # DVC's round-trip parse
     assert ours.read_bytes() == theirs.read_bytes() != before
     # strings that read as booleans or numbers in YAML 1.1 or 1.2 come back as the strings they were
-    new = dvc_lock._parse_plain(ours.read_text(), ours)["stages"]["new_stage@x"]
+    new = dvc_lock.parse_lock(ours.read_text(), ours)["stages"]["new_stage@x"]
     assert new["cmd"] == "echo on" and new["outs"][0]["md5"] == "12e4" and new["outs"][0]["size"] == 1
 
 
