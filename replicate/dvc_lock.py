@@ -12,8 +12,9 @@ made once per process and reused while the entry is unchanged. A YAML block mapp
 so the file comes out byte for byte as DVC's dump of the whole file (``tests/test_dvc_lock.py`` compares them);
 where that would not hold -- an alias between two entries, a value that is not plain YAML data, a layout DVC did not
 write -- the whole file is parsed or dumped as before. Every other file DVC edits (``dvc.yaml`` above all, whose
-comments matter) keeps the round-trip parser; nothing else in DVC changes. Plain ``dvc`` gives the same results, more
-slowly (``bench/bench_dvc_lock.py`` measures the difference).
+comments matter) keeps the round-trip parser. DVC also parses ``params.yaml`` and the paper's spec again for every stage
+whose parameters it checks; those are parsed once per process per content. Nothing else in DVC changes. Plain ``dvc``
+gives the same results, more slowly (``bench/bench_dvc_lock.py`` measures the difference).
 """
 from __future__ import annotations
 
@@ -40,6 +41,8 @@ _PLAIN = (dict, OrderedDict, list, str, int, float, bool, type(None))
 _parsed: dict[str, bytes] = {}
 #: (stage name, the entry pickled) -> (its text, the anchors it defines, the anchors before it when it was made)
 _dumped: dict[tuple[str, bytes], tuple[str, int, int]] = {}
+#: a parameters file's text -> its parse (pickled)
+_params: dict[str, bytes] = {}
 
 
 def _safe_parse(text: str, path) -> dict:
@@ -152,14 +155,28 @@ def dump_lock(data: Any, stream) -> None:
     stream.write("".join(parts))
 
 
+def load_params_file(path, fs=None, **kwargs) -> Any:
+    """A YAML parameters file as DVC's loader reads it, parsed once per process per content: DVC reads
+    ``params.yaml`` and the paper's spec again for every stage it checks (~290 of each in a study's no-op run)."""
+    from dvc.utils.serialize._common import _load_data
+
+    text = _load_data(path, parser=lambda text, _: text, fs=fs, **kwargs)
+    if text not in _params:
+        _params[text] = pickle.dumps(_safe_parse(text, path), protocol=pickle.HIGHEST_PROTOCOL)
+    return pickle.loads(_params[text])
+
+
 def install() -> None:
-    """Make DVC's lock-file updates go through :func:`parse_lock` and :func:`dump_lock` (idempotent)."""
+    """Make DVC's lock-file updates go through :func:`parse_lock` and :func:`dump_lock`, and its reads of YAML
+    parameters files through :func:`load_params_file` (idempotent)."""
     from dvc import dvcfile
+    from dvc.utils import serialize
     from dvc.utils.serialize import _yaml
     from dvc.utils.serialize._common import _modify_data
 
     if getattr(dvcfile.modify_yaml, "fast_lock", False):
         return
+    serialize.LOADERS.update({".yaml": load_params_file, ".yml": load_params_file})
 
     @contextmanager
     def modify_yaml(path, fs=None):

@@ -127,6 +127,25 @@ def test_what_dvc_did_not_lay_out_is_read_whole():
         assert got == expected, text
 
 
+def test_parameters_files_are_parsed_once_per_content(tmp_path, monkeypatch):
+    from dvc.dependency.param import read_param_file
+    from dvc.fs import LocalFileSystem
+    from dvc.utils.serialize._yaml import load_yaml
+
+    dvc_lock.install()
+    params = tmp_path / "params.yaml"
+    params.write_text("profile: mini\nprofiles:\n  mini: {seeds: 3, scale: {width: 0.25}}\n")
+    parses, parse = [], dvc_lock._safe_parse
+    monkeypatch.setattr(dvc_lock, "_safe_parse", lambda text, path: parses.append(path) or parse(text, path))
+    fs = LocalFileSystem()
+    first = read_param_file(fs, str(params))
+    first["profiles"]["mini"]["scale"]["width"] = 1.0  # what DVC does with a result stays there
+    assert read_param_file(fs, str(params), key_paths=["profiles.mini.scale"]) == {"profiles": {"mini": {"scale": {"width": 0.25}}}}
+    assert read_param_file(fs, str(params)) == load_yaml(str(params)) and len(parses) == 1
+    params.write_text("profile: smoke\n")
+    assert read_param_file(fs, str(params)) == {"profile": "smoke"} and len(parses) == 2
+
+
 def test_other_files_keep_the_round_trip_parser_and_their_comments(tmp_path):
     from dvc import dvcfile
 
