@@ -111,6 +111,14 @@ def _separate_plain_entries(stages: dict) -> bool:
     return True
 
 
+def _entrywise(data: Any) -> bool:
+    """Whether ``data`` is a lock file as DVC writes it (a schema, then named stages) whose entries can be dumped
+    one by one: plain YAML data, no dict or list shared between two entries."""
+    return type(data) is dict and list(data) == _TOP and type(data["schema"]) is str and type(data["stages"]) is dict \
+        and bool(data["stages"]) and all(type(name) is str for name in data["stages"]) \
+        and _separate_plain_entries(data["stages"])
+
+
 def _dump_entry(name: str, entry: Any, anchors_before: int) -> tuple[str, int]:
     """One stage entry as it reads inside the whole file (DVC's dumper), and how many anchors it defines."""
     from dvc.utils.serialize._yaml import _get_yaml
@@ -136,12 +144,10 @@ def dump_lock(data: Any, stream) -> None:
     """Write ``data`` as DVC's dumper writes the whole file, making only the entries not made before."""
     from dvc.utils.serialize._yaml import _dump
 
-    stages = data.get("stages") if type(data) is dict else None
-    if (list(data) if type(data) is dict else None) != _TOP or type(data["schema"]) is not str \
-            or type(stages) is not dict or not stages or not all(type(name) is str for name in stages) \
-            or not _separate_plain_entries(stages):
+    if not _entrywise(data):
         _dump(data, stream)
         return
+    stages = data["stages"]
     out = io.StringIO()
     _dump({"schema": data["schema"]}, out)
     parts, anchors = [out.getvalue(), _STAGES_LINE], 0
